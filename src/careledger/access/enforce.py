@@ -1,0 +1,73 @@
+"""Applying the policy: build the subject from the database, decide, ledger the refusals.
+
+Call `require()` before opening the transaction of the work it guards: a denial is committed to
+the ledger in its own transaction (the refused work never starts), and `AccessDenied` is raised.
+Allowed accesses are ledgered by the service or selector that does the work, inside its own
+transaction, so the event commits with the access it describes.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+
+from careledger.access.policy import ClientScope, Decision, Subject, decide
+from careledger.access.roles import Action
+from careledger.accounts.models import User
+from careledger.institutions.models import CareTeamMembership
+from careledger.ledger import services as ledger
+
+_TEAM_CACHE = "_careledger_team_ids"
+
+
+class AccessDenied(PermissionDenied):
+    def __init__(self, decision: Decision) -> None:
+        super().__init__(decision.reason)
+        self.decision = decision
+
+
+def team_ids(user: User) -> frozenset[uuid.UUID]:
+    """The user's care teams, read once per request (the user object lives one request)."""
+    cached = getattr(user, _TEAM_CACHE, None)
+    if cached is None:
+        cached = frozenset(
+            CareTeamMembership.objects.filter(user=user, care_team__is_active=True).values_list(
+                "care_team_id", flat=True
+            )
+        )
+        setattr(user, _TEAM_CACHE, cached)
+    return cached
+
+
+def subject_of(user: User) -> Subject:
+    if not getattr(user, "is_authenticated", False):
+        return Subject(uuid.UUID(int=0), "anonymous", None, False)
+    return Subject(user.id, user.role, user.institution_id, user.is_active, team_ids(user))
+
+
+def actor_of(user: User) -> ledger.Actor:
+    if not getattr(user, "is_authenticated", False):
+        return ledger.Actor(id="anonymous", role="anonymous", institution_id="")
+    return ledger.Actor(
+        id=str(user.id), role=user.role, institution_id=str(user.institution_id or "")
+    )
+
+
+def require(
+    user: User, action: Action, scope: ClientScope | None = None, *, purpose: str = ""
+) -> Decision:
+    decision = decide(subject_of(user), action, scope)
+    if not decision.allowed:
+        with transaction.atomic():
+            ledger.record(
+                actor=actor_of(user),
+                action=str(action),
+                outcome=ledger.Outcome.DENIED,
+                purpose=purpose,
+                client_id=str(scope.client_id) if scope and scope.client_id else "",
+                detail={"reason": decision.reason},
+            )
+        raise AccessDenied(decision)
+    return decision

@@ -1,0 +1,62 @@
+"""Roles → permissions, as a table a security officer can read (ARCHITECTURE.md §1).
+
+Pure data. Anything not granted here is denied. Holding a permission is necessary but not
+enough: client-level permissions also need a care-team link (see `careledger.access.policy`).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Action(StrEnum):
+    CLIENT_ENROL = "client.enrol"
+    CLIENT_VIEW = "client.view"
+    CLIENT_UPDATE = "client.update"
+    CLIENT_SEARCH = "client.search"
+    CLIENT_LIST = "client.list"
+    CLIENT_HISTORY = "client.history"
+    TEAM_VIEW = "team.view"
+    USER_VIEW = "user.view"
+    AUDIT_VIEW = "audit.view"
+
+
+# Actions that only make sense on one client, so they need the actor to share a care team with
+# them. Enrolment is checked at role level first and then, with the chosen teams as the scope,
+# per client; list and search are scoped by the query to the actor's teams.
+CLIENT_ACTIONS = frozenset({Action.CLIENT_VIEW, Action.CLIENT_UPDATE, Action.CLIENT_HISTORY})
+
+PERMISSIONS: dict[str, frozenset[Action]] = {
+    "health_manager": frozenset(
+        {
+            Action.CLIENT_ENROL,
+            Action.CLIENT_VIEW,
+            Action.CLIENT_UPDATE,
+            Action.CLIENT_SEARCH,
+            Action.CLIENT_LIST,
+            Action.CLIENT_HISTORY,
+        }
+    ),
+    "doctor": frozenset(
+        {Action.CLIENT_VIEW, Action.CLIENT_SEARCH, Action.CLIENT_LIST, Action.CLIENT_HISTORY}
+    ),
+    "nurse": frozenset({Action.CLIENT_VIEW, Action.CLIENT_SEARCH, Action.CLIENT_LIST}),
+    # Separation of duties: administrators and auditors see no client content by default.
+    "institution_admin": frozenset({Action.TEAM_VIEW, Action.USER_VIEW}),
+    "auditor": frozenset({Action.AUDIT_VIEW, Action.TEAM_VIEW, Action.USER_VIEW}),
+    # Analysts work on de-identified cohorts only (a later capability), never on client pages.
+    "analyst": frozenset(),
+    # Portal clients reach only their own record, through the portal's own routes (later).
+    "client": frozenset(),
+}
+
+# Roles that may see a client but never a full identifier (name, ID number, phone, address).
+MASKED_ROLES = frozenset({"nurse"})
+
+
+def permits(role: str, action: Action) -> bool:
+    return action in PERMISSIONS.get(role, frozenset())
+
+
+def masks_identifiers(role: str) -> bool:
+    return role in MASKED_ROLES

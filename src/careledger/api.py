@@ -1,0 +1,63 @@
+"""The JSON API (django-ninja): OpenAPI at /api/openapi.json, docs at /api/docs.
+
+Authentication: the browser session (with CSRF on unsafe methods) or a bearer token
+(`careledger tokens create USERNAME`). Every route reaches client data only through the same
+selectors and services as the pages, so the same policy and ledger apply.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from ninja import NinjaAPI
+from ninja.security import HttpBearer, SessionAuth
+
+from careledger.accounts.models import ApiToken
+from careledger.clients.api import router as clients_router
+from careledger.clients.models import Client
+from careledger.clients.validation import ValidationFailed
+from careledger.request_context import set_actor
+
+
+class BearerToken(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str):  # type: ignore[no-untyped-def]
+        row = (
+            ApiToken.objects.select_related("user")
+            .filter(digest=ApiToken.hash(token), revoked_at__isnull=True)
+            .first()
+        )
+        if row is None or row.expires_at <= timezone.now() or not row.user.is_active:
+            return None
+        ApiToken.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
+        request.user = row.user
+        set_actor(str(row.user.id))
+        return row.user
+
+
+api = NinjaAPI(
+    title="CareLedger API",
+    version="1",
+    description="康链健康管理系统 JSON API. Every call is authorised by the access policy and "
+    "recorded in the audit ledger.",
+    auth=[SessionAuth(), BearerToken()],
+    urls_namespace="api",
+)
+api.add_router("/clients", clients_router)
+
+
+@api.exception_handler(PermissionDenied)
+def on_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return api.create_response(request, {"detail": "forbidden"}, status=403)
+
+
+@api.exception_handler(Client.DoesNotExist)
+def on_missing(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return api.create_response(request, {"detail": "not found"}, status=404)
+
+
+@api.exception_handler(ValidationFailed)
+def on_invalid(request: HttpRequest, exc: ValidationFailed) -> HttpResponse:
+    return api.create_response(
+        request, {"detail": "invalid", "errors": exc.errors}, status=422
+    )

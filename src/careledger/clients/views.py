@@ -1,0 +1,144 @@
+"""Client pages: thin — parse the request, call one selector or service, render."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from careledger.access.enforce import require, team_ids
+from careledger.access.roles import Action
+from careledger.clients import selectors, services
+from careledger.clients.forms import ClientForm
+from careledger.clients.models import Client
+from careledger.clients.validation import ValidationFailed
+from careledger.institutions.models import CareTeam
+
+
+def _my_teams(request: HttpRequest):  # type: ignore[no-untyped-def]
+    return CareTeam.objects.filter(pk__in=team_ids(request.user), is_active=True).order_by("name")
+
+
+@login_required
+def client_list(request: HttpRequest) -> HttpResponse:
+    try:
+        page_number = int(request.GET.get("page", "1"))
+    except ValueError:
+        page_number = 1
+    page, rows = selectors.list_clients(request.user, page=page_number)
+    return render(request, "clients/list.html", {"page": page, "rows": rows})
+
+
+@login_required
+def client_search(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "")[:100]
+    rows = None
+    understood = True
+    if query.strip():
+        understood = selectors.classify_query(query) is not None
+        rows = selectors.search_clients(request.user, query)
+    else:
+        require(request.user, Action.CLIENT_SEARCH, purpose="care")
+    return render(
+        request,
+        "clients/search.html",
+        {"query": query, "rows": rows, "understood": understood},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def enrol(request: HttpRequest) -> HttpResponse:
+    require(request.user, Action.CLIENT_ENROL, purpose="enrolment")
+    teams = _my_teams(request)
+    if request.method == "POST":
+        form = ClientForm(request.POST, teams=teams)
+        if form.is_valid():
+            try:
+                enrolled = services.do_enrol_client(actor=request.user, data=form.to_input())
+            except ValidationFailed as exc:
+                form.add_service_errors(exc.errors)
+            else:
+                messages.success(
+                    request,
+                    _("Client enrolled. Card No. %(card)s") % {"card": enrolled.card_number},
+                )
+                return redirect("clients:profile", client_id=enrolled.client_id)
+    else:
+        initial = {"membership_level": "standard", "document_type": "resident_id"}
+        if teams.count() == 1:
+            initial["care_team_ids"] = list(teams)
+        form = ClientForm(teams=teams, initial=initial)
+    return render(request, "clients/enrol.html", {"form": form, "has_teams": teams.exists()})
+
+
+def _get_or_404(client_id: uuid.UUID) -> None:
+    if not Client.objects.filter(pk=client_id).exists():
+        raise Http404
+
+
+@login_required
+def profile(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
+    _get_or_404(client_id)
+    detail = selectors.get_client(request.user, client_id)
+    history = None
+    from careledger.access.roles import permits
+
+    if permits(request.user.role, Action.CLIENT_HISTORY):
+        history = selectors.client_history(request.user, client_id)
+    return render(
+        request,
+        "clients/profile.html",
+        {
+            "c": detail,
+            "history": history,
+            "can_edit": permits(request.user.role, Action.CLIENT_UPDATE),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def edit(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
+    _get_or_404(client_id)
+    client = Client.objects.get(pk=client_id)
+    require(request.user, Action.CLIENT_UPDATE, services.client_scope(client), purpose="registry_update")
+    teams = _my_teams(request)
+    if request.method == "POST":
+        form = ClientForm(request.POST, teams=teams, editing=True)
+        if form.is_valid():
+            try:
+                services.do_update_client(
+                    actor=request.user,
+                    client_id=client_id,
+                    data=form.to_input(),
+                    reason=form.cleaned_data.get("reason", ""),
+                )
+            except ValidationFailed as exc:
+                form.add_service_errors(exc.errors)
+            else:
+                messages.success(request, _("Changes saved."))
+                return redirect("clients:profile", client_id=client_id)
+    else:
+        current = selectors.editable_values(request.user, client_id)
+        form = ClientForm(teams=teams, editing=True, initial=current)
+    return render(request, "clients/edit.html", {"form": form, "client_id": client_id})
+
+
+@login_required
+def revision(request: HttpRequest, client_id: uuid.UUID, version: int) -> HttpResponse:
+    _get_or_404(client_id)
+    try:
+        data = selectors.revision_snapshot(request.user, client_id, version)
+    except services.ClientRevision.DoesNotExist as exc:
+        raise Http404 from exc
+    return render(
+        request,
+        "clients/revision.html",
+        {"data": data, "version": version, "client_id": client_id},
+    )

@@ -1,0 +1,30 @@
+"""`careledger seed-demo [--clients N]`: demo institution, users of every role and clients."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from careledger.demo.seed import DEMO_PASSWORD, USERS, seed
+from careledger.request_context import RequestContext, bound, new_request_id
+
+
+class Command(BaseCommand):
+    help = "Seed the demo institution (demo mode only: CARELEDGER_DEMO=1)."
+
+    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+        parser.add_argument("--clients", type=int, default=300)
+
+    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+        if not settings.DEMO_MODE:
+            raise CommandError("refusing to seed demo data: set CARELEDGER_DEMO=1 (demo mode)")
+        with bound(RequestContext(request_id=new_request_id(), channel="cli")):
+            summary = seed(options["clients"])
+        self.stdout.write(
+            f"demo data: {summary['clients']} clients "
+            f"({summary['clients_added']} added now)"
+        )
+        self.stdout.write("demo logins (demo mode only), all with password " + DEMO_PASSWORD + ":")
+        for user in USERS:
+            teams = ", ".join(user.teams) or "—"
+            self.stdout.write(f"  {user.username:<10} {user.role:<18} {user.display_name}  teams: {teams}")

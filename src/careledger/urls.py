@@ -1,0 +1,9 @@
+from django.urls import include, path
+
+from careledger.api import api
+
+urlpatterns = [
+    path("api/", api.urls),
+    path("clients/", include("careledger.clients.urls")),
+    path("", include("careledger.web.urls")),
+]
