@@ -50,7 +50,7 @@ def make_citizen_id(birth: dt.date, sex: str, serial: int, region: str = "330102
     """A valid GB 11643 number for the given birth date and sex (check digit by stdnum)."""
     seq = serial % 500 * 2 + (1 if sex == "M" else 0)  # 17th digit odd for men
     body = f"{region}{birth:%Y%m%d}{seq:03d}"[:17]
-    return body + ric.calc_check_digit(body)
+    return body + ric.calc_check_digit(body + "0")
 
 
 _serial = iter(range(1, 10**9))

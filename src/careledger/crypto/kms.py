@@ -45,9 +45,10 @@ def kek_id(key: bytes) -> str:
 
 def parse_keys(text: str) -> list[bytes]:
     keys = []
-    for item in text.replace("\n", ",").split(","):
+    lines = [line for line in text.splitlines() if not line.strip().startswith("#")]
+    for item in ",".join(lines).split(","):
         item = item.strip()
-        if not item or item.startswith("#"):
+        if not item:
             continue
         try:
             key = b64d(item)
