@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import itertools
 import os
+import random
 import secrets
 
 import pytest
@@ -53,7 +55,9 @@ def make_citizen_id(birth: dt.date, sex: str, serial: int, region: str = "330102
     return body + ric.calc_check_digit(body + "0")
 
 
-_serial = iter(range(1, 10**9))
+# A random start, so that modules importing this file under another name (conftest vs
+# tests.conftest) do not hand out the same phone numbers within one test.
+_serial = itertools.count(random.SystemRandom().randrange(1, 9 * 10**7))
 
 
 def client_input(team, **overrides) -> ClientInput:  # type: ignore[no-untyped-def]

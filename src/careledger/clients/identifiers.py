@@ -99,20 +99,23 @@ def parse_citizen_id(raw: str, *, today: dt.date | None = None) -> CitizenId:
 
 def cross_check_citizen_id(
     cid: CitizenId, *, birth_date: dt.date | None, sex: str | None
-) -> None:
+) -> list[IdentifierError]:
+    """Every disagreement between the stated birth date / sex and the ID number (empty: none)."""
+    problems = []
     if birth_date is not None and birth_date != cid.birth_date:
-        raise IdentifierError(
+        problems.append(IdentifierError(
             "birth_date", "birth_date_mismatch",
             f"birth date does not match the ID number ({cid.birth_date.isoformat()})",
             expected=cid.birth_date.isoformat(),
-        )
+        ))
     if sex and sex != cid.sex:
-        raise IdentifierError(
+        problems.append(IdentifierError(
             "sex", "sex_mismatch",
             "sex does not match the ID number (its 17th digit is "
             f"{'odd: male' if cid.sex == 'M' else 'even: female'})",
             expected=cid.sex,
-        )
+        ))
+    return problems
 
 
 def normalise_document(document_type: str, raw: str) -> str:
@@ -146,7 +149,9 @@ def normalise_mobile(raw: str) -> str:
     national = compact[3:] if compact.startswith("+86") else compact
     if len(national) != 11:
         raise IdentifierError(
-            "phone", "length", f"a mainland mobile number has 11 digits, this one has {len(national)}"
+            "phone", "length",
+            f"a mainland mobile number has 11 digits, this one has {len(national)}",
+            count=len(national),
         )
     if not national.startswith("1"):
         raise IdentifierError("phone", "not_mobile", "this is a landline number, not a mobile number")
@@ -160,7 +165,8 @@ def normalise_mobile(raw: str) -> str:
         phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
     ):
         raise IdentifierError(
-            "phone", "not_mobile", f"{national[:3]} is not a mainland mobile prefix"
+            "phone", "not_mobile", f"{national[:3]} is not a mainland mobile prefix",
+            prefix=national[:3],
         )
     return national
 
@@ -178,7 +184,9 @@ def normalise_name(raw: str, field: str = "name") -> str:
         raise IdentifierError(field, "required", "a name is required")
     if len(value) > MAX_NAME:
         raise IdentifierError(
-            field, "too_long", f"a name has at most {MAX_NAME} characters, this one has {len(value)}"
+            field, "too_long",
+            f"a name has at most {MAX_NAME} characters, this one has {len(value)}",
+            limit=MAX_NAME, count=len(value),
         )
     for position, ch in enumerate(value, start=1):
         if ch in _NAME_EXTRA:
@@ -187,7 +195,7 @@ def normalise_name(raw: str, field: str = "name") -> str:
             raise IdentifierError(
                 field, "characters",
                 f"character {position} ({ch!r}) is not allowed in a name",
-                position=position,
+                position=position, char=ch,
             )
     return value
 

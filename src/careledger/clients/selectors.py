@@ -208,13 +208,16 @@ def search_clients(actor: User, query: str) -> list[ClientSummary]:
     with transaction.atomic():
         clients = list(found[:50])
         rows = _summarise(clients, decision.mask_identifiers)
-        ledger.record(
-            actor=actor_of(actor),
-            action=str(Action.CLIENT_SEARCH),
-            purpose="care",
-            detail={"kind": kind, "matches": len(clients)},
-        )
-        _ledger_reads(actor, Action.CLIENT_VIEW, [c.id for c in clients], via="search")
+        # One append: a search event per client shown (so each client's access log has it),
+        # or a single event when nothing matched.
+        detail = {"kind": kind, "matches": len(clients)}
+        if clients:
+            _ledger_reads(actor, Action.CLIENT_SEARCH, [c.id for c in clients], **detail)
+        else:
+            ledger.record(
+                actor=actor_of(actor), action=str(Action.CLIENT_SEARCH), purpose="care",
+                detail=detail,
+            )
     return rows
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from careledger.clients import identifiers as ids
 from careledger.clients.models import DocumentType, MembershipLevel, Relation, Sex
@@ -75,6 +76,51 @@ class ValidClient:
         }
 
 
+# The UI's wording of each identifier problem, by code (the pure module's English messages are
+# the fallback). Parameters come from IdentifierError.params.
+_MESSAGES = {
+    "old_format": gettext_lazy(
+        "15-digit ID numbers (before 1999) are not accepted; use the 18-digit number."
+    ),
+    "birth_date_invalid": gettext_lazy(
+        "The birth date encoded in the ID number is not a valid date."
+    ),
+    "birth_date_future": gettext_lazy("The birth date encoded in the ID number is in the future."),
+    "birth_date_too_early": gettext_lazy("The birth date encoded in the ID number is before 1900."),
+    "checksum": gettext_lazy("The check digit is wrong (expected %(expected)s, got %(got)s)."),
+    "birth_date_mismatch": gettext_lazy(
+        "Birth date does not match the ID number (%(expected)s)."
+    ),
+    "sex_mismatch": gettext_lazy("Sex does not match the ID number."),
+    "required": gettext_lazy("This field is required."),
+    "not_mainland": gettext_lazy("Only mainland China (+86) mobile numbers are accepted."),
+    "length": gettext_lazy("A mainland mobile number has 11 digits; this one has %(count)s."),
+    "not_mobile": gettext_lazy("This is not a mainland mobile number."),
+    "too_long": gettext_lazy("A name has at most %(limit)s characters; this one has %(count)s."),
+    "characters": gettext_lazy("Character %(position)s (“%(char)s”) is not allowed in a name."),
+}
+_FORMAT_MESSAGES = {
+    "document_number": gettext_lazy("This is not a valid number for the chosen document type."),
+    "phone": gettext_lazy("This is not a valid mobile phone number."),
+    "card_number": gettext_lazy("This is not a valid card number."),
+}
+
+
+def identifier_message(exc: ids.IdentifierError) -> str:
+    if exc.code == "format":
+        template = _FORMAT_MESSAGES.get(exc.field)
+    elif exc.field == "card_number" and exc.code == "checksum":
+        template = gettext_lazy("The card number's check digit is wrong.")
+    else:
+        template = _MESSAGES.get(exc.code)
+    if template is None:
+        return str(exc)
+    try:
+        return str(template) % exc.params if exc.params else str(template)
+    except (KeyError, TypeError):
+        return str(exc)
+
+
 def _clean_free_text(value: str, limit: int, errors: list[str]) -> str:
     value = " ".join((value or "").split())
     if len(value) > limit:
@@ -95,7 +141,7 @@ def validate_client(data: ClientInput, *, today: dt.date | None = None) -> Valid
         try:
             return func(*args)
         except ids.IdentifierError as exc:
-            fail(exc.field or name, str(exc))
+            fail(exc.field or name, identifier_message(exc))
             return ""
 
     name = guarded("name", ids.normalise_name, data.name or "")
@@ -118,13 +164,14 @@ def validate_client(data: ClientInput, *, today: dt.date | None = None) -> Valid
         try:
             citizen = ids.parse_citizen_id(data.document_number, today=today)
             document_number = citizen.number
-            ids.cross_check_citizen_id(
+            for problem in ids.cross_check_citizen_id(
                 citizen,
                 birth_date=birth_date if "birth_date" not in errors else None,
                 sex=data.sex if "sex" not in errors else None,
-            )
+            ):
+                fail(problem.field, identifier_message(problem))
         except ids.IdentifierError as exc:
-            fail(exc.field or "document_number", str(exc))
+            fail(exc.field or "document_number", identifier_message(exc))
     else:
         document_number = guarded(
             "document_number", ids.normalise_document, data.document_type, data.document_number
@@ -139,14 +186,14 @@ def validate_client(data: ClientInput, *, today: dt.date | None = None) -> Valid
     ec_name = ec_phone = ""
     if (data.emergency_contact_name or "").strip():
         try:
-            ec_name = ids.normalise_name(data.emergency_contact_name)
+            ec_name = ids.normalise_name(data.emergency_contact_name, "emergency_contact_name")
         except ids.IdentifierError as exc:
-            fail("emergency_contact_name", str(exc))
+            fail("emergency_contact_name", identifier_message(exc))
     if (data.emergency_contact_phone or "").strip():
         try:
             ec_phone = ids.normalise_mobile(data.emergency_contact_phone)
         except ids.IdentifierError as exc:
-            fail("emergency_contact_phone", str(exc))
+            fail("emergency_contact_phone", identifier_message(exc))
     relation = data.emergency_contact_relation or ""
     if relation and relation not in Relation.values:
         fail("emergency_contact_relation", _("unknown relation"))
