@@ -34,7 +34,7 @@ from careledger.clients.models import (
 from careledger.clients.validation import ClientInput, ValidationFailed, ValidClient, validate_client
 from careledger.crypto import keyring
 from careledger.crypto.models import DataKey, KeyScope
-from careledger.institutions.models import CareTeam
+from careledger.institutions.models import CareTeam, Institution
 from careledger.ledger import services as ledger
 from careledger.ledger.rows import row_digest
 
@@ -86,6 +86,13 @@ def _active_card_numbers(client_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
     cards = MembershipCard.objects.filter(client_id__in=client_ids, status="active")
     keyring.preload(cards, ["number"])
     return {card.client_id: card.number for card in cards}
+
+
+def lock_registry(institution_id: uuid.UUID) -> None:
+    """Serialise registry writes of one institution (row lock on the institution), so that the
+    duplicate check and the insert that follows it cannot interleave with another desk's. The
+    unique constraints on the blind indexes stay as the backstop."""
+    Institution.objects.select_for_update().only("id").get(pk=institution_id)
 
 
 def find_duplicates(
@@ -188,6 +195,7 @@ def do_enrol_clients(*, actor: User, inputs: Sequence[ClientInput]) -> Enrolment
     for start in range(0, len(indexed), BULK_BATCH):
         chunk = indexed[start : start + BULK_BATCH]
         with transaction.atomic():
+            lock_registry(institution_id)
             duplicates = find_duplicates(institution_id, chunk)
             good = [r for r in chunk if r.row not in duplicates]
             result.rejected.extend(Rejected(row, errs) for row, errs in duplicates.items())
@@ -338,6 +346,7 @@ def do_update_client(
     institution_id = client.institution_id
     indexed = _index(institution_id, 1, valid)
     with transaction.atomic():
+        lock_registry(institution_id)
         client = Client.objects.select_for_update().get(pk=client_id)
         duplicates = find_duplicates(institution_id, [indexed], exclude_client=client.id)
         if duplicates:
