@@ -6,7 +6,8 @@ batch enrolment service (validation, blind indexes, per-client data keys, sealed
 revisions, ledger events), then times searches by ID number and by phone through the real search
 selector (policy check, blind-index lookup, decryption of the hit, ledger events).
 
-    .venv/bin/python benchmarks/enrol.py [--clients 100000] [--searches 1000] [--db sqlite|postgres|both]
+    .venv/bin/python benchmarks/enrol.py [--clients 100000] [--searches 1000]
+                                           [--db sqlite|postgres|both]
 """
 
 from __future__ import annotations
@@ -62,8 +63,13 @@ def run_one(db: str, clients: int, searches: int, batch: int) -> None:
         people.append((body + ric.calc_check_digit(body + "0"), birth, sex, f"13{i:09d}"))
     inputs = [
         ClientInput(
-            name=SURNAMES[i % len(SURNAMES)] + GIVEN[(i // 7) % len(GIVEN)] + GIVEN[i % len(GIVEN)], sex=sex, birth_date=birth, document_number=number, phone=phone,
-            address="北京市东城区东华门街道1号", membership_level="standard",
+            name=SURNAMES[i % len(SURNAMES)] + GIVEN[(i // 7) % len(GIVEN)] + GIVEN[i % len(GIVEN)],
+            sex=sex,
+            birth_date=birth,
+            document_number=number,
+            phone=phone,
+            address="北京市东城区东华门街道1号",
+            membership_level="standard",
             care_team_ids=[team.id],
         )
         for i, (number, birth, sex, phone) in enumerate(people)
@@ -77,8 +83,10 @@ def run_one(db: str, clients: int, searches: int, batch: int) -> None:
         if result.rejected and rejected == len(result.rejected):
             print("  rejected:", result.rejected[0].errors, file=sys.stderr)
     elapsed = time.perf_counter() - started
-    print(f"[{db}] enrolled {enrolled:,} clients in {elapsed:.1f} s: "
-          f"{enrolled / elapsed:,.0f} enrolments/s (batches of {batch}; {rejected} rejected)")
+    print(
+        f"[{db}] enrolled {enrolled:,} clients in {elapsed:.1f} s: "
+        f"{enrolled / elapsed:,.0f} enrolments/s (batches of {batch}; {rejected} rejected)"
+    )
 
     def timed(queries: list[str]) -> tuple[float, float]:
         samples = []
@@ -93,15 +101,17 @@ def run_one(db: str, clients: int, searches: int, batch: int) -> None:
     picks = [people[rng.randrange(len(people))] for _ in range(searches)]
     for label, queries in (("ID number", [p[0] for p in picks]), ("phone", [p[3] for p in picks])):
         p50, p95 = timed(queries)
-        print(f"[{db}] search by {label} over {enrolled:,} clients: p50 {p50:.2f} ms, "
-              f"p95 {p95:.2f} ms ({searches} searches)")
+        print(
+            f"[{db}] search by {label} over {enrolled:,} clients: p50 {p50:.2f} ms, "
+            f"p95 {p95:.2f} ms ({searches} searches)"
+        )
 
 
 def postgres_url() -> str | None:
     url = os.environ.get("BENCH_POSTGRES_URL")
     if url:
         return url
-    probe = subprocess.run(["pg_isready", "-h", "127.0.0.1", "-q"], check=False)  # noqa: S607
+    probe = subprocess.run(["pg_isready", "-h", "127.0.0.1", "-q"], check=False)
     return "postgres://postgres@127.0.0.1:5432/postgres" if probe.returncode == 0 else None
 
 
@@ -132,17 +142,29 @@ def main() -> None:
                 print("[postgres] skipped: no PostgreSQL on 127.0.0.1:5432")
                 continue
             dbname = f"careledger_bench_{os.getpid()}"
-            subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", dbname], check=True)  # noqa: S607
+            subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", dbname], check=True)
             env["DATABASE_URL"] = base.rsplit("/", 1)[0] + "/" + dbname
         try:
             subprocess.run(
-                [sys.executable, __file__, "--child", leg, "--clients", str(args.clients),
-                 "--searches", str(args.searches), "--batch", str(args.batch)],
-                env=env, check=True, cwd=ROOT,
+                [
+                    sys.executable,
+                    __file__,
+                    "--child",
+                    leg,
+                    "--clients",
+                    str(args.clients),
+                    "--searches",
+                    str(args.searches),
+                    "--batch",
+                    str(args.batch),
+                ],
+                env=env,
+                check=True,
+                cwd=ROOT,
             )
         finally:
             if dbname:
-                subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", dbname], check=False)  # noqa: S607
+                subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", dbname], check=False)
 
 
 if __name__ == "__main__":

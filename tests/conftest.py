@@ -15,7 +15,7 @@ from stdnum.cn import ric
 
 from careledger.clients.validation import ClientInput
 
-TEST_PASSWORD = "Correct-horse-battery-9"  # noqa: S105
+TEST_PASSWORD = "Correct-horse-battery-9"
 
 
 @pytest.fixture(autouse=True)
@@ -39,8 +39,10 @@ def _no_network(monkeypatch):  # type: ignore[no-untyped-def]
 
     def guarded(self, address):  # type: ignore[no-untyped-def]
         host = address[0] if isinstance(address, tuple) else address
-        if isinstance(host, str) and host not in {"127.0.0.1", "localhost", "::1"} and not (
-            isinstance(address, str) or host.startswith("/")
+        if (
+            isinstance(host, str)
+            and host not in {"127.0.0.1", "localhost", "::1"}
+            and not (isinstance(address, str) or host.startswith("/"))
         ):
             raise RuntimeError(f"tests may not reach the network ({host})")
         return real_connect(self, address)
@@ -106,7 +108,10 @@ class World:
 
         def user(username: str, role: str, inst, teams=()):  # type: ignore[no-untyped-def]
             u = User.objects.create_user(
-                username=username, password=TEST_PASSWORD, role=role, institution=inst,
+                username=username,
+                password=TEST_PASSWORD,
+                role=role,
+                institution=inst,
                 display_name=username,
             )
             for t in teams:

@@ -58,6 +58,4 @@ def on_missing(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 @api.exception_handler(ValidationFailed)
 def on_invalid(request: HttpRequest, exc: ValidationFailed) -> HttpResponse:
-    return api.create_response(
-        request, {"detail": "invalid", "errors": exc.errors}, status=422
-    )
+    return api.create_response(request, {"detail": "invalid", "errors": exc.errors}, status=422)

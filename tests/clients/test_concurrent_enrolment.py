@@ -16,7 +16,7 @@ from conftest import World, client_input
 
 @pytest.mark.django_db(transaction=True)
 def test_racing_enrolments_of_one_phone_number_enrol_exactly_one():
-    if connection.vendor == "sqlite" and connection.settings_dict["NAME"] in ("", ":memory:") or (
+    if (connection.vendor == "sqlite" and connection.settings_dict["NAME"] in ("", ":memory:")) or (
         connection.vendor == "sqlite" and "mode=memory" in str(connection.settings_dict["NAME"])
     ):
         pytest.skip("in-memory SQLite is one connection; the race needs real connections")

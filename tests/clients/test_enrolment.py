@@ -187,7 +187,9 @@ def test_edits_keep_history_and_revisions_are_sealed(world):
     data = client_input(world.team_a, name="王晓明", phone="13900004444")
     client = Client.objects.get(pk=enrolled.client_id)
     data.document_number, data.birth_date, data.sex = (
-        client.document_number, client.birth_date, client.sex,
+        client.document_number,
+        client.birth_date,
+        client.sex,
     )
     do_update_client(actor=world.manager, client_id=client.id, data=data, reason="改名")
     client.refresh_from_db()

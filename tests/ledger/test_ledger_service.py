@@ -35,9 +35,7 @@ def test_reads_searches_and_lists_are_ledgered_per_client(world):
     get_client(world.doctor, enrolled.client_id)
     search_clients(world.nurse, "13900005555")
     list_clients(world.manager)
-    actions = list(
-        LedgerEntry.objects.filter(client_id=cid).values_list("action", "actor_id")
-    )
+    actions = list(LedgerEntry.objects.filter(client_id=cid).values_list("action", "actor_id"))
     assert ("client.view", str(world.doctor.id)) in actions
     assert ("client.search", str(world.nurse.id)) in actions
     assert ("client.list", str(world.manager.id)) in actions
@@ -51,9 +49,10 @@ def test_leaves_hold_ids_and_hashes_never_identifiers(world):
     assert "欧阳明月" not in text and "13900006666" not in text
     leaf = json.loads(LedgerEntry.objects.filter(action="client.search").first().leaf)
     assert leaf["detail"]["kind"] in {"name", "phone"}
-    assert merkle.canonical_json(leaf).decode() == LedgerEntry.objects.filter(
-        action="client.search"
-    ).first().leaf
+    assert (
+        merkle.canonical_json(leaf).decode()
+        == LedgerEntry.objects.filter(action="client.search").first().leaf
+    )
 
 
 def test_denials_are_committed_although_the_work_is_refused(world):

@@ -75,7 +75,9 @@ def test_inclusion_proofs_verify_and_fail_when_anything_changes():
             assert merkle.verify_inclusion(index, size, hashes[index], proof, root)
             assert not merkle.verify_inclusion(index, size, merkle.leaf_hash(b"x"), proof, root)
             if size > 1:
-                assert not merkle.verify_inclusion((index + 1) % size, size, hashes[index], proof, root)
+                assert not merkle.verify_inclusion(
+                    (index + 1) % size, size, hashes[index], proof, root
+                )
             if proof:
                 bad = [*proof[:-1], merkle.leaf_hash(b"y")]
                 assert not merkle.verify_inclusion(index, size, hashes[index], bad, root)

@@ -34,7 +34,9 @@ class ClientForm(forms.Form):
     emergency_contact_relation = forms.ChoiceField(
         label=_("Relation"), choices=[("", "—"), *Relation.choices], required=False
     )
-    membership_level = forms.ChoiceField(label=_("Membership level"), choices=MembershipLevel.choices)
+    membership_level = forms.ChoiceField(
+        label=_("Membership level"), choices=MembershipLevel.choices
+    )
     care_team_ids = forms.ModelMultipleChoiceField(
         label=_("Care teams"),
         queryset=CareTeam.objects.none(),
@@ -44,7 +46,9 @@ class ClientForm(forms.Form):
 
     def __init__(self, *args, teams=None, editing: bool = False, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
-        self.fields["care_team_ids"].queryset = teams if teams is not None else CareTeam.objects.none()
+        self.fields["care_team_ids"].queryset = (
+            teams if teams is not None else CareTeam.objects.none()
+        )
         if not editing:
             del self.fields["reason"]
 

@@ -62,8 +62,9 @@ def parse_citizen_id(raw: str, *, today: dt.date | None = None) -> CitizenId:
     number = re.sub(r"\s", "", raw or "").upper()
     if len(number) == 15 and number.isdigit():
         raise IdentifierError(
-            field, "old_format", "15-digit ID numbers (before 1999) are not accepted; "
-            "use the 18-digit number"
+            field,
+            "old_format",
+            "15-digit ID numbers (before 1999) are not accepted; use the 18-digit number",
         )
     if not re.fullmatch(r"[0-9]{17}[0-9X]", number):
         raise IdentifierError(
@@ -73,7 +74,8 @@ def parse_citizen_id(raw: str, *, today: dt.date | None = None) -> CitizenId:
         birth = dt.datetime.strptime(number[6:14], "%Y%m%d").date()
     except ValueError:
         raise IdentifierError(
-            field, "birth_date_invalid",
+            field,
+            "birth_date_invalid",
             f"birth date {number[6:10]}-{number[10:12]}-{number[12:14]} encoded in the ID "
             "number is not a valid date",
         ) from None
@@ -89,9 +91,11 @@ def parse_citizen_id(raw: str, *, today: dt.date | None = None) -> CitizenId:
     expected = ric.calc_check_digit(number)  # stdnum expects the full 18 characters
     if expected != number[17]:
         raise IdentifierError(
-            field, "checksum",
+            field,
+            "checksum",
             f"check digit is wrong: expected {expected}, got {number[17]}",
-            expected=expected, got=number[17],
+            expected=expected,
+            got=number[17],
         )
     sex = "M" if int(number[16]) % 2 else "F"
     return CitizenId(number=number, birth_date=birth, sex=sex, region_code=number[:6])
@@ -103,18 +107,24 @@ def cross_check_citizen_id(
     """Every disagreement between the stated birth date / sex and the ID number (empty: none)."""
     problems = []
     if birth_date is not None and birth_date != cid.birth_date:
-        problems.append(IdentifierError(
-            "birth_date", "birth_date_mismatch",
-            f"birth date does not match the ID number ({cid.birth_date.isoformat()})",
-            expected=cid.birth_date.isoformat(),
-        ))
+        problems.append(
+            IdentifierError(
+                "birth_date",
+                "birth_date_mismatch",
+                f"birth date does not match the ID number ({cid.birth_date.isoformat()})",
+                expected=cid.birth_date.isoformat(),
+            )
+        )
     if sex and sex != cid.sex:
-        problems.append(IdentifierError(
-            "sex", "sex_mismatch",
-            "sex does not match the ID number (its 17th digit is "
-            f"{'odd: male' if cid.sex == 'M' else 'even: female'})",
-            expected=cid.sex,
-        ))
+        problems.append(
+            IdentifierError(
+                "sex",
+                "sex_mismatch",
+                "sex does not match the ID number (its 17th digit is "
+                f"{'odd: male' if cid.sex == 'M' else 'even: female'})",
+                expected=cid.sex,
+            )
+        )
     return problems
 
 
@@ -123,13 +133,17 @@ def normalise_document(document_type: str, raw: str) -> str:
         return parse_citizen_id(raw).number
     pattern = _DOCUMENT_PATTERNS.get(document_type)
     if pattern is None:
-        raise IdentifierError("document_type", "unknown", f"unknown document type {document_type!r}")
+        raise IdentifierError(
+            "document_type", "unknown", f"unknown document type {document_type!r}"
+        )
     value = re.sub(r"[\s-]", "", raw or "").upper()
     if document_type == "other":
         value = unicodedata.normalize("NFKC", (raw or "").strip())
     if not pattern.match(value):
         raise IdentifierError(
-            "document_number", "format", f"this is not a valid {document_type.replace('_', ' ')} number"
+            "document_number",
+            "format",
+            f"this is not a valid {document_type.replace('_', ' ')} number",
         )
     return value
 
@@ -145,16 +159,21 @@ def normalise_mobile(raw: str) -> str:
     if not re.fullmatch(r"\+?[0-9]+", compact):
         raise IdentifierError("phone", "format", "a phone number contains only digits")
     if compact.startswith("+") and not compact.startswith("+86"):
-        raise IdentifierError("phone", "not_mainland", "only mainland China (+86) numbers are accepted")
+        raise IdentifierError(
+            "phone", "not_mainland", "only mainland China (+86) numbers are accepted"
+        )
     national = compact[3:] if compact.startswith("+86") else compact
     if len(national) != 11:
         raise IdentifierError(
-            "phone", "length",
+            "phone",
+            "length",
             f"a mainland mobile number has 11 digits, this one has {len(national)}",
             count=len(national),
         )
     if not national.startswith("1"):
-        raise IdentifierError("phone", "not_mobile", "this is a landline number, not a mobile number")
+        raise IdentifierError(
+            "phone", "not_mobile", "this is a landline number, not a mobile number"
+        )
     try:
         parsed = phonenumbers.parse(national, "CN")
     except phonenumbers.NumberParseException:
@@ -165,7 +184,9 @@ def normalise_mobile(raw: str) -> str:
         phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
     ):
         raise IdentifierError(
-            "phone", "not_mobile", f"{national[:3]} is not a mainland mobile prefix",
+            "phone",
+            "not_mobile",
+            f"{national[:3]} is not a mainland mobile prefix",
             prefix=national[:3],
         )
     return national
@@ -184,18 +205,22 @@ def normalise_name(raw: str, field: str = "name") -> str:
         raise IdentifierError(field, "required", "a name is required")
     if len(value) > MAX_NAME:
         raise IdentifierError(
-            field, "too_long",
+            field,
+            "too_long",
             f"a name has at most {MAX_NAME} characters, this one has {len(value)}",
-            limit=MAX_NAME, count=len(value),
+            limit=MAX_NAME,
+            count=len(value),
         )
     for position, ch in enumerate(value, start=1):
         if ch in _NAME_EXTRA:
             continue
         if unicodedata.category(ch)[0] not in {"L", "M"}:
             raise IdentifierError(
-                field, "characters",
+                field,
+                "characters",
                 f"character {position} ({ch!r}) is not allowed in a name",
-                position=position, char=ch,
+                position=position,
+                char=ch,
             )
     return value
 

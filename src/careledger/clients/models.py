@@ -99,7 +99,9 @@ class Client(TimeStamped):
             models.UniqueConstraint(
                 fields=["institution", "document_index"], name="client_unique_document"
             ),
-            models.UniqueConstraint(fields=["institution", "phone_index"], name="client_unique_phone"),
+            models.UniqueConstraint(
+                fields=["institution", "phone_index"], name="client_unique_phone"
+            ),
         ]
         indexes = [models.Index(fields=["institution", "created_at"], name="client_inst_created")]
 
@@ -152,7 +154,9 @@ class MembershipCard(ClientSealed, TimeStamped):
     class Meta:
         ordering = ["-issued_at", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["institution", "number_index"], name="card_unique_number")
+            models.UniqueConstraint(
+                fields=["institution", "number_index"], name="card_unique_number"
+            )
         ]
 
 

@@ -137,7 +137,9 @@ def _summary(
     )
 
 
-def _ledger_reads(actor: User, action: Action, client_ids: list[uuid.UUID], **detail: object) -> None:
+def _ledger_reads(
+    actor: User, action: Action, client_ids: list[uuid.UUID], **detail: object
+) -> None:
     if client_ids:
         ledger.record_many(
             actor=actor_of(actor),
@@ -215,7 +217,9 @@ def search_clients(actor: User, query: str) -> list[ClientSummary]:
             _ledger_reads(actor, Action.CLIENT_SEARCH, [c.id for c in clients], **detail)
         else:
             ledger.record(
-                actor=actor_of(actor), action=str(Action.CLIENT_SEARCH), purpose="care",
+                actor=actor_of(actor),
+                action=str(Action.CLIENT_SEARCH),
+                purpose="care",
                 detail=detail,
             )
     return rows
@@ -229,7 +233,10 @@ def get_client(actor: User, client_id: uuid.UUID, *, purpose: str = "care") -> C
         keyring.preload([client], _SEALED_DETAIL)
         cards = _active_cards([client])
         summary = _summary(
-            client, cards.get(client.id), _team_names([client]).get(client.id, ()), masked,
+            client,
+            cards.get(client.id),
+            _team_names([client]).get(client.id, ()),
+            masked,
             timezone.localdate(),
         )
         ledger.record(
@@ -267,9 +274,7 @@ def client_history(actor: User, client_id: uuid.UUID) -> list[RevisionRow]:
     client = Client.objects.get(pk=client_id)
     require(actor, Action.CLIENT_HISTORY, client_scope(client), purpose="care")
     with transaction.atomic():
-        revisions = list(
-            ClientRevision.objects.filter(client=client).select_related("changed_by")
-        )
+        revisions = list(ClientRevision.objects.filter(client=client).select_related("changed_by"))
         keyring.preload(revisions, ["reason"])
         ledger.record(
             actor=actor_of(actor),

@@ -31,7 +31,12 @@ from careledger.clients.models import (
     ClientRevision,
     MembershipCard,
 )
-from careledger.clients.validation import ClientInput, ValidationFailed, ValidClient, validate_client
+from careledger.clients.validation import (
+    ClientInput,
+    ValidationFailed,
+    ValidClient,
+    validate_client,
+)
 from careledger.crypto import keyring
 from careledger.crypto.models import DataKey, KeyScope
 from careledger.institutions.models import CareTeam, Institution
@@ -173,8 +178,7 @@ def do_enrol_clients(*, actor: User, inputs: Sequence[ClientInput]) -> Enrolment
     require(actor, Action.CLIENT_ENROL, purpose=PURPOSE_ENROLMENT)
     institution_id = actor.institution_id
     teams = {
-        t.id: t
-        for t in CareTeam.objects.filter(institution_id=institution_id, is_active=True)
+        t.id: t for t in CareTeam.objects.filter(institution_id=institution_id, is_active=True)
     }
     result = EnrolmentResult()
     indexed: list[_Indexed] = []
@@ -276,8 +280,7 @@ def _write_new_clients(actor: User, rows: Sequence[_Indexed]) -> list[Enrolled]:
         details=[{"row_digest": row_digest(c), "version": 1} for c in clients],
     )
     return [
-        Enrolled(r.row, c.id, number)
-        for r, c, number in zip(rows, clients, numbers, strict=True)
+        Enrolled(r.row, c.id, number) for r, c, number in zip(rows, clients, numbers, strict=True)
     ]
 
 
@@ -338,7 +341,8 @@ def do_update_client(
     require(actor, Action.CLIENT_UPDATE, client_scope(client), purpose="registry_update")
     valid = validate_client(data)
     teams = {
-        t.id: t for t in CareTeam.objects.filter(institution_id=client.institution_id, is_active=True)
+        t.id: t
+        for t in CareTeam.objects.filter(institution_id=client.institution_id, is_active=True)
     }
     team_errors = _check_teams(actor, valid.care_team_ids, teams)
     if team_errors:
@@ -376,7 +380,9 @@ def do_update_client(
         client.phone_index = indexed.phone_index
         client.version += 1
         client.save()
-        ClientCareTeam.objects.filter(client=client, care_team_id__in=old_teams - new_teams).delete()
+        ClientCareTeam.objects.filter(
+            client=client, care_team_id__in=old_teams - new_teams
+        ).delete()
         ClientCareTeam.objects.bulk_create(
             ClientCareTeam(client=client, care_team_id=t, assigned_by=actor)
             for t in new_teams - old_teams

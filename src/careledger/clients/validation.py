@@ -88,9 +88,7 @@ _MESSAGES = {
     "birth_date_future": gettext_lazy("The birth date encoded in the ID number is in the future."),
     "birth_date_too_early": gettext_lazy("The birth date encoded in the ID number is before 1900."),
     "checksum": gettext_lazy("The check digit is wrong (expected %(expected)s, got %(got)s)."),
-    "birth_date_mismatch": gettext_lazy(
-        "Birth date does not match the ID number (%(expected)s)."
-    ),
+    "birth_date_mismatch": gettext_lazy("Birth date does not match the ID number (%(expected)s)."),
     "sex_mismatch": gettext_lazy("Sex does not match the ID number."),
     "required": gettext_lazy("This field is required."),
     "not_mainland": gettext_lazy("Only mainland China (+86) mobile numbers are accepted."),

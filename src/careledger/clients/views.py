@@ -107,7 +107,9 @@ def profile(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
 def edit(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     _get_or_404(client_id)
     client = Client.objects.get(pk=client_id)
-    require(request.user, Action.CLIENT_UPDATE, services.client_scope(client), purpose="registry_update")
+    require(
+        request.user, Action.CLIENT_UPDATE, services.client_scope(client), purpose="registry_update"
+    )
     teams = _my_teams(request)
     if request.method == "POST":
         form = ClientForm(request.POST, teams=teams, editing=True)

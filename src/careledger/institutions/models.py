@@ -36,7 +36,9 @@ class Institution(TimeStamped):
 
 class Department(TimeStamped):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="departments")
+    institution = models.ForeignKey(
+        Institution, on_delete=models.PROTECT, related_name="departments"
+    )
     name = models.CharField(max_length=100)
 
     class Meta:
@@ -51,7 +53,9 @@ class Department(TimeStamped):
 
 class CareTeam(TimeStamped):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="care_teams")
+    institution = models.ForeignKey(
+        Institution, on_delete=models.PROTECT, related_name="care_teams"
+    )
     department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="care_teams")
     name = models.CharField(max_length=100)
     is_active = models.BooleanField(default=True)

@@ -50,9 +50,17 @@ def _locked_head() -> LedgerHead:
     return head
 
 
-def _event(actor: Actor, action: str, outcome: str, purpose: str, client_id: str,
-           resource_type: str, resource_id: str, detail: dict[str, Any] | None,
-           now: Any) -> dict[str, Any]:
+def _event(
+    actor: Actor,
+    action: str,
+    outcome: str,
+    purpose: str,
+    client_id: str,
+    resource_type: str,
+    resource_id: str,
+    detail: dict[str, Any] | None,
+    now: Any,
+) -> dict[str, Any]:
     ctx = current()
     return {
         "v": 1,
@@ -114,8 +122,9 @@ def record(
     detail: dict[str, Any] | None = None,
 ) -> LedgerEntry:
     now = timezone.now()
-    event = _event(actor, action, outcome, purpose, client_id, resource_type, resource_id,
-                   detail, now)
+    event = _event(
+        actor, action, outcome, purpose, client_id, resource_type, resource_id, detail, now
+    )
     return _append(actor, [event], now)[0]
 
 
@@ -132,8 +141,17 @@ def record_many(
     """One event per client under a single lock of the head, e.g. for a batch enrolment."""
     now = timezone.now()
     events = [
-        _event(actor, action, outcome, purpose, cid, resource_type, cid if resource_type else "",
-               details[i] if details else None, now)
+        _event(
+            actor,
+            action,
+            outcome,
+            purpose,
+            cid,
+            resource_type,
+            cid if resource_type else "",
+            details[i] if details else None,
+            now,
+        )
         for i, cid in enumerate(client_ids)
     ]
     return _append(actor, events, now)

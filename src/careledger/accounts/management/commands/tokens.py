@@ -32,7 +32,11 @@ class Command(BaseCommand):
             n = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
                 revoked_at=timezone.now()
             )
-            ledger.record(actor=ledger.SYSTEM, action="api_token.revoke", detail={"user": str(user.id), "count": n})
+            ledger.record(
+                actor=ledger.SYSTEM,
+                action="api_token.revoke",
+                detail={"user": str(user.id), "count": n},
+            )
             self.stdout.write(f"revoked {n} tokens")
             return
         token = ApiToken.generate()

@@ -6,6 +6,7 @@ CARELEDGER_MASTER_KEY, re-wraps under the first key listed there (put the new ke
 use fresh keys while old tokens keep opening with theirs. Blind-index keys are never rotated
 here: their values are stored in indexes that would all have to be recomputed.
 Re-wrapping is resumable: run it again after an interruption and it continues.
+`reencrypt` then moves every sealed value onto the newest DEK versions (also resumable).
 """
 
 from __future__ import annotations
@@ -34,11 +35,19 @@ class Command(BaseCommand):
             "--no-new-master", action="store_true",
             help="only re-wrap under the current master key (finish an interrupted rotation)",
         )
+        reencrypt = sub.add_parser(
+            "reencrypt", help="re-seal every value onto its owner's newest data key (resumable)"
+        )
+        reencrypt.add_argument(
+            "--background", action="store_true", help="enqueue it for the Celery worker instead"
+        )
 
     def handle(self, *args, **options):  # type: ignore[no-untyped-def]
         with bound(RequestContext(request_id=new_request_id(), channel="cli")):
             if options["action"] == "status":
                 self.status()
+            elif options["action"] == "reencrypt":
+                self.reencrypt(options["background"])
             else:
                 self.rotate(options["data_keys"], options["no_new_master"])
 
@@ -55,6 +64,19 @@ class Command(BaseCommand):
         for row in rows:
             flag = "" if row["kek_id"] == kms.current_id else "  (needs re-wrap)"
             self.stdout.write(f"{row['scope']:<12} under {row['kek_id']}: {row['n']}{flag}")
+
+    def reencrypt(self, background: bool) -> None:
+        if background:
+            from careledger.crypto.tasks import reencrypt
+
+            reencrypt.delay()
+            self.stdout.write("re-encryption enqueued for the background worker")
+            return
+        from careledger.crypto.reencrypt import reencrypt_all
+
+        count = reencrypt_all()
+        ledger.record(actor=ledger.SYSTEM, action="keys.reencrypt", detail={"resealed": count})
+        self.stdout.write(f"re-sealed {count} rows onto their newest data keys")
 
     def rotate(self, data_keys: bool, no_new_master: bool) -> None:
         kms = keyring.kms()

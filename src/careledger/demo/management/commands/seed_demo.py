@@ -21,10 +21,11 @@ class Command(BaseCommand):
         with bound(RequestContext(request_id=new_request_id(), channel="cli")):
             summary = seed(options["clients"])
         self.stdout.write(
-            f"demo data: {summary['clients']} clients "
-            f"({summary['clients_added']} added now)"
+            f"demo data: {summary['clients']} clients ({summary['clients_added']} added now)"
         )
         self.stdout.write("demo logins (demo mode only), all with password " + DEMO_PASSWORD + ":")
         for user in USERS:
             teams = ", ".join(user.teams) or "—"
-            self.stdout.write(f"  {user.username:<10} {user.role:<18} {user.display_name}  teams: {teams}")
+            self.stdout.write(
+                f"  {user.username:<10} {user.role:<18} {user.display_name}  teams: {teams}"
+            )

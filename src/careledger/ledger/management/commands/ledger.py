@@ -1,4 +1,4 @@
-"""`careledger ledger verify`: recompute every leaf hash and the Merkle root; exit 1 on tampering."""
+"""`careledger ledger verify`: recompute every leaf hash and the root; exit 1 on tampering."""
 
 from __future__ import annotations
 

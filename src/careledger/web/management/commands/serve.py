@@ -33,20 +33,40 @@ class Command(BaseCommand):
         if not options["no_worker"]:
             procs.append(
                 subprocess.Popen(  # noqa: S603 - fixed argv, our own executables
-                    [os.path.join(bindir, "celery"), "-A", "careledger", "worker", "--beat",
-                     "--pool", "solo", "--loglevel", "WARNING",
-                     "--schedule", str(settings.VAR_DIR / "celerybeat-schedule")]
+                    [
+                        os.path.join(bindir, "celery"),
+                        "-A",
+                        "careledger",
+                        "worker",
+                        "--beat",
+                        "--pool",
+                        "solo",
+                        "--loglevel",
+                        "WARNING",
+                        "--schedule",
+                        str(settings.VAR_DIR / "celerybeat-schedule"),
+                    ]
                 )
             )
         procs.append(
             subprocess.Popen(  # noqa: S603
-                [os.path.join(bindir, "gunicorn"), "careledger.wsgi:application",
-                 "--bind", f"{options['host']}:{options['port']}",
-                 "--workers", str(options["workers"]), "--access-logfile", "-",
-                 "--access-logformat", '%(t)s %(s)s %(M)sms rid=%({x-request-id}o)s']
+                [
+                    os.path.join(bindir, "gunicorn"),
+                    "careledger.wsgi:application",
+                    "--bind",
+                    f"{options['host']}:{options['port']}",
+                    "--workers",
+                    str(options["workers"]),
+                    "--access-logfile",
+                    "-",
+                    "--access-logformat",
+                    "%(t)s %(s)s %(M)sms rid=%({x-request-id}o)s",
+                ]
             )
         )
-        self.stdout.write(f"CareLedger on http://{options['host']}:{options['port']}/ (Ctrl-C stops)")
+        self.stdout.write(
+            f"CareLedger on http://{options['host']}:{options['port']}/ (Ctrl-C stops)"
+        )
 
         def stop(*_: object) -> None:
             for p in procs:
