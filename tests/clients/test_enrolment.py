@@ -20,6 +20,14 @@ from conftest import client_input, make_citizen_id
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _english_messages():  # the assertions read the English wording of each error
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 def errors_of(world, **overrides) -> dict[str, list[str]]:
     with pytest.raises(ValidationFailed) as caught:
         do_enrol_client(actor=world.manager, data=client_input(world.team_a, **overrides))

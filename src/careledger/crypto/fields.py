@@ -15,7 +15,6 @@ the blind index.
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from django.db import models
@@ -122,5 +121,3 @@ class EncryptedTextField(models.TextField):
 
     def value_to_string(self, obj: models.Model) -> str:
         raise TypeError("encrypted fields are never serialised in plaintext")
-
-

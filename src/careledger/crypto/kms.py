@@ -13,6 +13,7 @@ moving a key from the file to the environment keeps every wrapped DEK readable.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import os
 import secrets
@@ -120,10 +121,8 @@ def load_kms(env_value: str, key_file: Path) -> LocalKms:
         return LocalKms(parse_keys(env_value))
     if not key_file.exists():
         key_file.parent.mkdir(parents=True, exist_ok=True)
-        try:
+        with contextlib.suppress(FileExistsError):  # another process won the race
             write_key_file(key_file, [secrets.token_bytes(KEY_BYTES)])
-        except FileExistsError:  # pragma: no cover - another process won the race
-            pass
     mode = key_file.stat().st_mode & 0o777
     if mode & 0o077:
         raise KeyError_(f"key file {key_file} must not be readable by others (mode {mode:o})")

@@ -43,4 +43,5 @@ class DataKey(models.Model):
         return f"{self.scope}:{self.owner_id}:v{self.version}"
 
     def wrap_aad(self) -> bytes:
-        return f"careledger-dek\x00{self.scope}\x00{self.owner_id}\x00{self.version}\x00{self.id}".encode()
+        parts = ("careledger-dek", self.scope, str(self.owner_id), str(self.version), str(self.id))
+        return "\x00".join(parts).encode()

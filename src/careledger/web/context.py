@@ -1,5 +1,8 @@
-"""The workbench navigation: what each role's menu shows (items the policy would refuse are not
-shown; the views still ask the policy, the menu is a convenience, not the control)."""
+"""The workbench shell's context: what each role's menu shows, and what it may offer.
+
+Items and buttons the policy would refuse are not shown; the views still ask the policy, so
+the menu is a convenience, not the control.
+"""
 
 from __future__ import annotations
 
@@ -7,26 +10,57 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 
-from careledger.access.roles import Action, permits
+from careledger.access.roles import Action, masks_identifiers, permits
 
 NAV = [
     ("web:home", _("Workbench"), None, "house"),
     ("clients:list", _("My clients"), Action.CLIENT_LIST, "people"),
-    ("clients:search", _("Search"), Action.CLIENT_SEARCH, "search"),
+    ("clients:search", _("Client search"), Action.CLIENT_SEARCH, "search"),
     ("clients:enrol", _("Enrol client"), Action.CLIENT_ENROL, "person-plus"),
     ("web:teams", _("Care teams"), Action.TEAM_VIEW, "diagram-3"),
 ]
 
+# What the templates may offer, by the name they use (`{% if can.enrol %}`).
+CAN = {
+    "enrol": Action.CLIENT_ENROL,
+    "list": Action.CLIENT_LIST,
+    "search": Action.CLIENT_SEARCH,
+    "view": Action.CLIENT_VIEW,
+    "edit": Action.CLIENT_UPDATE,
+    "history": Action.CLIENT_HISTORY,
+    "teams": Action.TEAM_VIEW,
+}
+
+
+def _institution_name(user: Any) -> str:
+    institution = getattr(user, "institution", None)
+    return institution.name if institution is not None else ""
+
 
 def workbench(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
-    items = []
+    items: list[dict[str, Any]] = []
+    can = dict.fromkeys(CAN, False)
+    masked = False
+    institution: Any = ""
     if user is not None and user.is_authenticated:
         items = [
             {"url": url, "label": label, "icon": icon}
             for url, label, action, icon in NAV
             if action is None or permits(user.role, action)
         ]
-    return {"nav_items": items, "demo_mode": settings.DEMO_MODE}
+        can = {name: permits(user.role, action) for name, action in CAN.items()}
+        masked = masks_identifiers(user.role)
+        # Read only when a template shows it (error pages of anonymous visitors never do).
+        institution = SimpleLazyObject(lambda: _institution_name(user))
+    return {
+        "nav_items": items,
+        "can": can,
+        "identifiers_masked": masked,
+        "institution_name": institution,
+        "request_id": getattr(request, "request_id", ""),
+        "demo_mode": settings.DEMO_MODE,
+    }

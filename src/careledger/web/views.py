@@ -16,7 +16,6 @@ from django.utils.translation import check_for_language
 from django.views.decorators.http import require_GET, require_POST
 
 from careledger.access.enforce import actor_of
-from careledger.access.roles import Action, permits
 from careledger.institutions import selectors as institution_selectors
 from careledger.ledger import services as ledger
 from careledger.web.forms import StaffLoginForm
@@ -57,12 +56,9 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    # What the page may offer comes from the `workbench` context processor (`can.*`).
     user = request.user
     context = {
-        "can_enrol": permits(user.role, Action.CLIENT_ENROL),
-        "can_list": permits(user.role, Action.CLIENT_LIST),
-        "can_search": permits(user.role, Action.CLIENT_SEARCH),
-        "can_view_teams": permits(user.role, Action.TEAM_VIEW),
         "my_teams": institution_selectors.teams_of(user),
         "stats": institution_selectors.workbench_stats(user),
     }
@@ -86,8 +82,12 @@ def set_language(request: HttpRequest) -> HttpResponse:
     response = HttpResponseRedirect(target)
     if lang and check_for_language(lang):
         response.set_cookie(
-            settings.LANGUAGE_COOKIE_NAME, lang, max_age=365 * 24 * 3600, samesite="Lax",
-            secure=settings.HTTPS, httponly=True,
+            settings.LANGUAGE_COOKIE_NAME,
+            lang,
+            max_age=365 * 24 * 3600,
+            samesite="Lax",
+            secure=settings.HTTPS,
+            httponly=True,
         )
     return response
 

@@ -26,13 +26,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
         sub = parser.add_subparsers(dest="action", required=True)
-        sub.add_parser("status", help="master keys configured and data keys by scope and master key")
+        sub.add_parser(
+            "status", help="master keys configured and data keys by scope and master key"
+        )
         rotate = sub.add_parser("rotate", help="new master key and re-wrap all data keys")
         rotate.add_argument(
             "--data-keys", action="store_true", help="also add a new version of each data key"
         )
         rotate.add_argument(
-            "--no-new-master", action="store_true",
+            "--no-new-master",
+            action="store_true",
             help="only re-wrap under the current master key (finish an interrupted rotation)",
         )
         reencrypt = sub.add_parser(

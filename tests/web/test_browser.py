@@ -1,0 +1,163 @@
+"""The workbench in a real browser (Debian's Chromium driven by Playwright): a health manager
+enrols a client through the form and finds them again; a follow-up nurse sees them masked.
+Screenshots go to test-artifacts/screenshots/ (gitignored)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import TEST_PASSWORD, make_citizen_id
+
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def browser(monkeypatch):  # type: ignore[no-untyped-def]
+    if not CHROMIUM.exists():
+        pytest.skip(
+            f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium)"
+        )
+    sync_api = pytest.importorskip("playwright.sync_api", reason="Python playwright not installed")
+    # Playwright's sync API keeps an event loop in this thread; the ORM calls the test makes
+    # between browser steps are ordinary synchronous calls.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield chromium
+        chromium.close()
+
+
+class Session:
+    """One signed-in browser tab that fails the test on any CSP violation or script error."""
+
+    def __init__(self, browser, base_url: str, width: int = 1366, height: int = 900) -> None:  # type: ignore[no-untyped-def]
+        self.base = base_url
+        # A Chinese desk: the browser asks for zh-CN, which Django serves as zh-hans.
+        self.context = browser.new_context(
+            viewport={"width": width, "height": height}, locale="zh-CN"
+        )
+        self.page = self.context.new_page()
+        self.problems: list[str] = []
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda error: self.problems.append(str(error)))
+
+    def _console(self, message) -> None:  # type: ignore[no-untyped-def]
+        # CSP violations and script errors; a 403/404 status is an expected page, not a problem.
+        if message.type == "error" and "Failed to load resource" not in message.text:
+            self.problems.append(message.text)
+
+    def go(self, path: str) -> None:
+        self.page.goto(self.base + path)
+
+    def sign_in(self, username: str) -> None:
+        self.go("/login/")
+        self.page.fill("#id_username", username)
+        self.page.fill("#id_password", TEST_PASSWORD)
+        self.page.click("button[type=submit]")
+        self.page.wait_for_url(self.base + "/")
+
+    def shot(self, name: str, *, full_page: bool = True) -> None:
+        self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
+
+    def close(self) -> None:
+        self.context.close()
+        assert not self.problems, self.problems
+
+
+def test_enrol_find_and_see_masked(browser, live_server, transactional_db, world):  # type: ignore[no-untyped-def]
+    birth = dt.date(1986, 3, 9)
+    number = make_citizen_id(birth, "F", 321)
+    phone = "13987654321"
+
+    manager = Session(browser, live_server.url)
+    manager.sign_in("manager")
+    assert "manager，您好" in manager.page.content()
+    manager.go("/clients/enrol/")
+    page = manager.page
+    page.fill("#id_name", "林晓梅")
+    page.check("#id_sex_1")  # Female
+    page.fill("#id_birth_date", birth.isoformat())
+    page.select_option("#id_document_type", "resident_id")
+    page.fill("#id_document_number", number)
+    page.fill("#id_phone", phone)
+    page.fill("#id_address", "浙江省杭州市西湖区文三路100号")
+    page.fill("#id_emergency_contact_name", "林大海")
+    page.fill("#id_emergency_contact_phone", "13712345678")
+    page.select_option("#id_emergency_contact_relation", "parent")
+    page.select_option("#id_membership_level", "gold")
+    team_box = page.locator(f"input[name=care_team_ids][value='{world.team_a.id}']")
+    if not team_box.is_checked():
+        team_box.check()
+    manager.shot("enrol-filled")
+    page.click("form.enrol-form button[type=submit]")
+    page.wait_for_url(re.compile(r"/clients/[0-9a-f-]{36}/$"))
+    profile_url = page.url.removeprefix(live_server.url)
+    card = page.locator("#card-number").inner_text().strip()
+    assert re.fullmatch(r"\d{12,}", card), card
+    assert f"开卡成功，卡号 {card}" in page.content()
+    assert page.locator("#client-name").inner_text() == "林晓梅"
+    manager.shot("profile-after-enrolment")
+
+    manager.go("/")
+    page.fill("#home-q", phone)
+    page.press("#home-q", "Enter")
+    page.wait_for_url(re.compile(r"/clients/search/\?q="))
+    assert "找到 1 位客户" in page.content()
+    assert page.locator("a.client-link").inner_text() == "林晓梅"
+    assert card in page.content()
+    manager.shot("search-by-phone")
+    manager.close()
+
+    nurse = Session(browser, live_server.url, width=390, height=844)
+    nurse.sign_in("nurse")
+    nurse.go(profile_url)
+    html = nurse.page.content()
+    assert nurse.page.locator("#client-name").inner_text() == "林*梅"
+    assert "139****4321" in html and phone not in html and number not in html
+    assert "身份信息已脱敏" in html
+    nurse.shot("profile-masked-for-nurse-phone")
+    nurse.page.click("button[aria-controls=sidebar]")
+    nurse.page.wait_for_selector("#sidebar.show")
+    nurse.shot("menu-open-phone", full_page=False)
+    nurse.close()
+
+
+def test_failed_enrolment_keeps_the_form(browser, live_server, transactional_db, world):  # type: ignore[no-untyped-def]
+    session = Session(browser, live_server.url, width=390, height=844)
+    session.sign_in("manager")
+    session.go("/clients/enrol/")
+    page = session.page
+    page.fill("#id_name", "林晓梅")
+    page.fill("#id_document_number", "110101199003071234")
+    page.fill("#id_phone", "12345")
+    page.click("form.enrol-form button[type=submit]")
+    page.wait_for_selector(".error-summary")
+    assert page.evaluate("document.activeElement.classList.contains('error-summary')")
+    assert page.input_value("#id_name") == "林晓梅"
+    assert page.input_value("#id_phone") == "12345"
+    assert page.locator("#id_phone_err").is_visible()
+    assert page.locator("#id_document_number_err").is_visible()
+    session.shot("enrol-errors-phone")
+    session.close()
+
+
+def test_resident_id_fills_birth_date_and_sex(browser, live_server, transactional_db, world):  # type: ignore[no-untyped-def]
+    session = Session(browser, live_server.url)
+    session.sign_in("manager")
+    session.go("/clients/enrol/")
+    page = session.page
+    page.fill("#id_document_number", make_citizen_id(dt.date(1972, 11, 30), "M", 5))
+    assert page.input_value("#id_birth_date") == "1972-11-30"
+    assert page.is_checked("#id_sex_0")  # Male
+    session.close()
