@@ -28,7 +28,7 @@ def dump_database() -> str:
     parts = []
     with connection.cursor() as cursor:
         for table in connection.introspection.table_names():
-            cursor.execute(f'SELECT * FROM "{table}"')  # noqa: S608 - table names from introspection
+            cursor.execute(f'SELECT * FROM "{table}"')
             for row in cursor.fetchall():
                 for value in row:
                     if isinstance(value, bytes | memoryview):
