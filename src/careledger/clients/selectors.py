@@ -195,7 +195,9 @@ def search_clients(actor: User, query: str) -> list[ClientSummary]:
         return []
     kind, value = kind_value
     institution_id = actor.institution_id
-    base = visible_clients(actor)
+    # No ordering: with ORDER BY created_at the planner may walk the created_at index over the
+    # whole registry instead of the blind-index equality lookup (36 ms instead of < 1 ms at 100k).
+    base = visible_clients(actor).order_by()
     if kind == indexing.KIND_DOCUMENT:
         found = base.filter(
             document_index=indexing.document_index(institution_id, "resident_id", value)

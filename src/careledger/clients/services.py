@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -109,16 +108,17 @@ def find_duplicates(
     """Rows whose document or phone is already enrolled, or repeats an earlier row of the batch."""
     doc_keys = {r.document_index for r in rows}
     phone_keys = {r.phone_index for r in rows}
-    existing = Client.objects.filter(institution_id=institution_id).filter(
-        Q(document_index__in=doc_keys) | Q(phone_index__in=phone_keys)
-    )
+    # Two equality-index lookups rather than one OR, which a planner may turn into a scan.
+    registry = Client.objects.filter(institution_id=institution_id)
     if exclude_client:
-        existing = existing.exclude(pk=exclude_client)
-    by_doc: dict[str, uuid.UUID] = {}
-    by_phone: dict[str, uuid.UUID] = {}
-    for client_id, doc, phone in existing.values_list("id", "document_index", "phone_index"):
-        by_doc[doc] = client_id
-        by_phone[phone] = client_id
+        registry = registry.exclude(pk=exclude_client)
+    by_doc: dict[str, uuid.UUID] = dict(
+        registry.filter(document_index__in=doc_keys).values_list("document_index", "id")
+    )
+    by_phone: dict[str, uuid.UUID] = dict(
+        registry.filter(phone_index__in=phone_keys).values_list("phone_index", "id")
+    )
+    existing = by_doc or by_phone
     cards = _active_card_numbers(set(by_doc.values()) | set(by_phone.values())) if existing else {}
     errors: dict[int, dict[str, list[str]]] = {}
     seen_doc: dict[str, int] = {}

@@ -6,6 +6,7 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -20,8 +21,13 @@ from careledger.clients.validation import ValidationFailed
 from careledger.institutions.models import CareTeam
 
 
-def _my_teams(request: HttpRequest):  # type: ignore[no-untyped-def]
-    return CareTeam.objects.filter(pk__in=team_ids(request.user), is_active=True).order_by("name")
+def _my_teams(request: HttpRequest, client_id: uuid.UUID | None = None):  # type: ignore[no-untyped-def]
+    """The teams the form offers: the user's own, plus (when editing) the client's current ones,
+    so that saving an edit never silently drops a team the editor is not in."""
+    mine = Q(pk__in=team_ids(request.user))
+    if client_id is not None:
+        mine |= Q(client_links__client_id=client_id)
+    return CareTeam.objects.filter(mine, is_active=True).distinct().order_by("name")
 
 
 @login_required
@@ -110,7 +116,7 @@ def edit(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     require(
         request.user, Action.CLIENT_UPDATE, services.client_scope(client), purpose="registry_update"
     )
-    teams = _my_teams(request)
+    teams = _my_teams(request, client_id)
     if request.method == "POST":
         form = ClientForm(request.POST, teams=teams, editing=True)
         if form.is_valid():
