@@ -27,8 +27,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):  # type: ignore[no-untyped-def]
         bindir = os.path.dirname(sys.executable)
-        for folder in ("queue", "processed"):
-            (settings.VAR_DIR / "broker" / folder).mkdir(parents=True, exist_ok=True)
         procs = []
         if not options["no_worker"]:
             procs.append(
