@@ -26,6 +26,8 @@ class Institution(TimeStamped):
     code = models.CharField(max_length=6, unique=True, help_text="digits; prefixes card numbers")
     name = models.CharField(max_length=200)
     card_sequence = models.PositiveBigIntegerField(default=0)
+    # Whether a client's "who looked at my record" page names the staff (else only their role).
+    portal_shows_staff_names = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["code"]
