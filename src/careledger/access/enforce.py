@@ -9,12 +9,15 @@ transaction, so the event commits with the access it describes.
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils import timezone
 
+from careledger.access.models import BreakGlassGrant
 from careledger.access.policy import ClientScope, Decision, Subject, decide
-from careledger.access.roles import Action
+from careledger.access.roles import EMERGENCY_ACTIONS, Action
 from careledger.accounts.models import User
 from careledger.institutions.models import CareTeamMembership
 from careledger.ledger import services as ledger
@@ -41,6 +44,31 @@ def team_ids(user: User) -> frozenset[uuid.UUID]:
     return cached
 
 
+def emergency_client_ids(user: User) -> frozenset[uuid.UUID]:
+    """Clients the user holds an unexpired, unended break-glass grant for (read when needed)."""
+    return frozenset(
+        BreakGlassGrant.objects.filter(
+            user=user, expires_at__gt=timezone.now(), ended_at__isnull=True
+        ).values_list("client_id", flat=True)
+    )
+
+
+def decide_for(user: User, action: Action, scope: ClientScope | None = None) -> Decision:
+    """The policy's answer for a user from the database. Break-glass grants are only read when
+    the care team does not already allow the action, so the common path costs no extra query."""
+    subject = subject_of(user)
+    decision = decide(subject, action, scope)
+    if (
+        not decision.allowed
+        and decision.reason == "not_in_care_team"
+        and action in EMERGENCY_ACTIONS
+        and subject.is_active
+    ):
+        with_grants = replace(subject, emergency_client_ids=emergency_client_ids(user))
+        decision = decide(with_grants, action, scope)
+    return decision
+
+
 def subject_of(user: User) -> Subject:
     if not getattr(user, "is_authenticated", False):
         return Subject(uuid.UUID(int=0), "anonymous", None, False)
@@ -55,19 +83,27 @@ def actor_of(user: User) -> ledger.Actor:
     )
 
 
+def refuse(
+    user: User, action: Action, decision: Decision, *, client_id: str = "", purpose: str = ""
+) -> AccessDenied:
+    """Ledger a refusal in its own transaction and return the exception to raise."""
+    with transaction.atomic():
+        ledger.record(
+            actor=actor_of(user),
+            action=str(action),
+            outcome=ledger.Outcome.DENIED,
+            purpose=purpose,
+            client_id=client_id,
+            detail={"reason": decision.reason},
+        )
+    return AccessDenied(decision)
+
+
 def require(
     user: User, action: Action, scope: ClientScope | None = None, *, purpose: str = ""
 ) -> Decision:
-    decision = decide(subject_of(user), action, scope)
+    decision = decide_for(user, action, scope)
     if not decision.allowed:
-        with transaction.atomic():
-            ledger.record(
-                actor=actor_of(user),
-                action=str(action),
-                outcome=ledger.Outcome.DENIED,
-                purpose=purpose,
-                client_id=str(scope.client_id) if scope and scope.client_id else "",
-                detail={"reason": decision.reason},
-            )
-        raise AccessDenied(decision)
+        client_id = str(scope.client_id) if scope and scope.client_id else ""
+        raise refuse(user, action, decision, client_id=client_id, purpose=purpose)
     return decision

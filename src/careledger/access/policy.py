@@ -3,8 +3,14 @@
 `decide()` is pure over plain values (so it is tested without a database and reads like the
 rules it encodes); `careledger.access.enforce` feeds it from the database, records denials in
 the ledger and raises. Deny by default: every path that is not explicitly allowed returns a
-refusal with a reason code. The security-core issue extends the inputs (break-glass grants,
-consent and share grants, MFA freshness) without changing the shape.
+refusal with a reason code.
+
+Break-glass (紧急访问): a clinical user outside the client's care teams may hold a time-boxed grant
+for one client (given with a reason, flagged for auditor review, raising an alert; see
+`careledger.access.breakglass`). The grant widens nothing but reading that one client's record
+in the user's own institution; the decision says `emergency=True` so the read is ledgered with
+the purpose "emergency" and shows up in the review queue. Consent and share grants for
+outsiders will extend the same inputs without changing the shape.
 """
 
 from __future__ import annotations
@@ -12,7 +18,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from careledger.access.roles import CLIENT_ACTIONS, Action, masks_identifiers, permits
+from careledger.access.roles import (
+    CLIENT_ACTIONS,
+    EMERGENCY_ACTIONS,
+    Action,
+    masks_identifiers,
+    permits,
+)
 
 
 @dataclass(frozen=True)
@@ -24,6 +36,8 @@ class Subject:
     institution_id: uuid.UUID | None
     is_active: bool
     team_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
+    # Clients this user holds an active (unexpired) break-glass grant for.
+    emergency_client_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
 
 
 @dataclass(frozen=True)
@@ -40,6 +54,11 @@ class Decision:
     allowed: bool
     reason: str
     mask_identifiers: bool = False
+    emergency: bool = False
+
+    def purpose(self, requested: str) -> str:
+        """The purpose of use the ledger records: an emergency read says so, whatever was asked."""
+        return "emergency" if self.emergency else requested
 
 
 def deny(reason: str) -> Decision:
@@ -60,6 +79,12 @@ def decide(subject: Subject, action: Action, scope: ClientScope | None = None) -
         return Decision(True, "role_permits", masked)
     if scope.institution_id != subject.institution_id:
         return deny("other_institution")
-    if not scope.team_ids & subject.team_ids:
-        return deny("not_in_care_team")
-    return Decision(True, "care_team_member", masked)
+    in_team = bool(scope.team_ids & subject.team_ids)
+    if action == Action.BREAK_GLASS:
+        # Asking for emergency access only makes sense for a client one cannot already see.
+        return deny("already_in_care_team") if in_team else Decision(True, "emergency", masked)
+    if in_team:
+        return Decision(True, "care_team_member", masked)
+    if action in EMERGENCY_ACTIONS and scope.client_id in subject.emergency_client_ids:
+        return Decision(True, "break_glass", masked, emergency=True)
+    return deny("not_in_care_team")

@@ -19,12 +19,21 @@ class Action(StrEnum):
     TEAM_VIEW = "team.view"
     USER_VIEW = "user.view"
     AUDIT_VIEW = "audit.view"
+    AUDIT_EXPORT = "audit.export"
+    ALERT_MANAGE = "audit.alert.manage"
+    BREAK_GLASS = "access.break_glass"
+    BREAK_GLASS_REVIEW = "access.break_glass.review"
 
 
 # Actions that only make sense on one client, so they need the actor to share a care team with
 # them. Enrolment is checked at role level first and then, with the chosen teams as the scope,
 # per client; list and search are scoped by the query to the actor's teams.
-CLIENT_ACTIONS = frozenset({Action.CLIENT_VIEW, Action.CLIENT_UPDATE, Action.CLIENT_HISTORY})
+CLIENT_ACTIONS = frozenset(
+    {Action.CLIENT_VIEW, Action.CLIENT_UPDATE, Action.CLIENT_HISTORY, Action.BREAK_GLASS}
+)
+
+# What an active break-glass grant opens: reading the record, never changing it.
+EMERGENCY_ACTIONS = frozenset({Action.CLIENT_VIEW, Action.CLIENT_HISTORY})
 
 PERMISSIONS: dict[str, frozenset[Action]] = {
     "health_manager": frozenset(
@@ -35,15 +44,33 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
             Action.CLIENT_SEARCH,
             Action.CLIENT_LIST,
             Action.CLIENT_HISTORY,
+            Action.BREAK_GLASS,
         }
     ),
     "doctor": frozenset(
-        {Action.CLIENT_VIEW, Action.CLIENT_SEARCH, Action.CLIENT_LIST, Action.CLIENT_HISTORY}
+        {
+            Action.CLIENT_VIEW,
+            Action.CLIENT_SEARCH,
+            Action.CLIENT_LIST,
+            Action.CLIENT_HISTORY,
+            Action.BREAK_GLASS,
+        }
     ),
-    "nurse": frozenset({Action.CLIENT_VIEW, Action.CLIENT_SEARCH, Action.CLIENT_LIST}),
+    "nurse": frozenset(
+        {Action.CLIENT_VIEW, Action.CLIENT_SEARCH, Action.CLIENT_LIST, Action.BREAK_GLASS}
+    ),
     # Separation of duties: administrators and auditors see no client content by default.
     "institution_admin": frozenset({Action.TEAM_VIEW, Action.USER_VIEW}),
-    "auditor": frozenset({Action.AUDIT_VIEW, Action.TEAM_VIEW, Action.USER_VIEW}),
+    "auditor": frozenset(
+        {
+            Action.AUDIT_VIEW,
+            Action.AUDIT_EXPORT,
+            Action.ALERT_MANAGE,
+            Action.BREAK_GLASS_REVIEW,
+            Action.TEAM_VIEW,
+            Action.USER_VIEW,
+        }
+    ),
     # Analysts work on de-identified cohorts only (a later capability), never on client pages.
     "analyst": frozenset(),
     # Portal clients reach only their own record, through the portal's own routes (later).

@@ -66,6 +66,7 @@ class ClientDetail(ClientSummary):
     version: int
     updated_at: dt.datetime
     enrolled_by: str
+    emergency: bool = False  # read under a break-glass grant, not through a care team
 
 
 @dataclass(frozen=True)
@@ -244,7 +245,7 @@ def get_client(actor: User, client_id: uuid.UUID, *, purpose: str = "care") -> C
         ledger.record(
             actor=actor_of(actor),
             action=str(Action.CLIENT_VIEW),
-            purpose=purpose,
+            purpose=decision.purpose(purpose),
             client_id=str(client.id),
             resource_type="Client",
             resource_id=str(client.id),
@@ -268,20 +269,21 @@ def get_client(actor: User, client_id: uuid.UUID, *, purpose: str = "care") -> C
         version=client.version,
         updated_at=client.updated_at,
         enrolled_by=client.enrolled_by.shown_name if client.enrolled_by else "",
+        emergency=decision.emergency,
     )
 
 
 def client_history(actor: User, client_id: uuid.UUID) -> list[RevisionRow]:
     """Who changed what and when (field names; values stay in the sealed snapshots)."""
     client = Client.objects.get(pk=client_id)
-    require(actor, Action.CLIENT_HISTORY, client_scope(client), purpose="care")
+    decision = require(actor, Action.CLIENT_HISTORY, client_scope(client), purpose="care")
     with transaction.atomic():
         revisions = list(ClientRevision.objects.filter(client=client).select_related("changed_by"))
         keyring.preload(revisions, ["reason"])
         ledger.record(
             actor=actor_of(actor),
             action=str(Action.CLIENT_HISTORY),
-            purpose="care",
+            purpose=decision.purpose("care"),
             client_id=str(client.id),
         )
     return [
@@ -306,7 +308,7 @@ def revision_snapshot(actor: User, client_id: uuid.UUID, version: int) -> dict[s
         ledger.record(
             actor=actor_of(actor),
             action="client.revision.view",
-            purpose="care",
+            purpose=decision.purpose("care"),
             client_id=str(client.id),
             detail={"version": version},
         )

@@ -9,14 +9,19 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from careledger.access.enforce import require, team_ids
-from careledger.access.roles import Action
+from careledger.access.enforce import AccessDenied, require, team_ids
+from careledger.access.roles import Action, permits
+from careledger.accounts import stepup
+from careledger.audit import services as audit_services
+from careledger.audit.forms import BreakGlassForm
 from careledger.clients import selectors, services
 from careledger.clients.forms import ClientForm
 from careledger.clients.models import Client
+from careledger.clients.services import client_scope
 from careledger.clients.validation import ValidationFailed
 from careledger.institutions.models import CareTeam
 
@@ -91,10 +96,19 @@ def _get_or_404(client_id: uuid.UUID) -> None:
 @login_required
 def profile(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     _get_or_404(client_id)
-    detail = selectors.get_client(request.user, client_id)
+    try:
+        detail = selectors.get_client(request.user, client_id)
+    except AccessDenied as exc:
+        # Outside the care team, a clinical user is offered emergency access (the refusal is
+        # already in the ledger); everyone else gets the plain refusal page.
+        if exc.decision.reason == "not_in_care_team" and permits(
+            request.user.role, Action.BREAK_GLASS
+        ):
+            return render(
+                request, "clients/break_glass_offer.html", {"client_id": client_id}, status=403
+            )
+        raise
     history = None
-    from careledger.access.roles import permits
-
     if permits(request.user.role, Action.CLIENT_HISTORY):
         history = selectors.client_history(request.user, client_id)
     return render(
@@ -103,9 +117,41 @@ def profile(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
         {
             "c": detail,
             "history": history,
-            "can_edit": permits(request.user.role, Action.CLIENT_UPDATE),
+            "can_edit": permits(request.user.role, Action.CLIENT_UPDATE) and not detail.emergency,
         },
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def break_glass(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
+    """Emergency access (紧急访问): reason and duration, after a fresh MFA code (step-up)."""
+    _get_or_404(client_id)
+    client = Client.objects.get(pk=client_id)
+    if client_scope(client).team_ids & team_ids(request.user):
+        return redirect("clients:profile", client_id=client_id)
+    audit_services.check_break_glass(actor=request.user, client=client)
+    if not stepup.mfa_is_fresh(request):
+        return redirect(stepup.step_up_url(request.path))
+    form = BreakGlassForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            grant = audit_services.do_open_break_glass(
+                actor=request.user,
+                client_id=client_id,
+                reason=form.cleaned_data["reason"],
+                minutes=form.cleaned_data["minutes"],
+            )
+        except ValidationFailed as exc:
+            form.add_service_errors(exc.errors)
+        else:
+            messages.warning(
+                request,
+                _("Emergency access open until %(time)s. It is recorded and will be reviewed.")
+                % {"time": timezone.localtime(grant.expires_at).strftime("%H:%M")},
+            )
+            return redirect("clients:profile", client_id=client_id)
+    return render(request, "clients/break_glass.html", {"form": form, "client_id": client_id})
 
 
 @login_required
