@@ -1,0 +1,226 @@
+"""What a signed-in client may read: their own card, and who accessed their record.
+
+Every function takes the `PortalAccount` that `check_portal_user` returned for the signed-in
+user and acts on that account's client only: nothing here accepts a client id, so no request
+parameter can point a portal user at somebody else. (The staff policy in `careledger.access`
+answers "may this member of staff act on this client through their care team"; a portal user
+has no care team and no staff permission, and their only link to a client is the account.)
+
+Each read is ledgered in the same transaction. The client's own portal reads are ledgered with
+their client id too, but their access-log page leaves them out unless asked ("include my own
+activity"), so reading the log does not fill it with "someone looked".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Page, Paginator
+from django.db import transaction
+
+from careledger.access.enforce import actor_of
+from careledger.accounts.models import Role, User
+from careledger.clients.models import ClientStatus
+from careledger.crypto import keyring
+from careledger.institutions.models import CareTeamMembership
+from careledger.ledger import services as ledger
+from careledger.ledger.models import LedgerEntry
+from careledger.portal import vocabulary
+from careledger.portal.models import PortalAccount
+
+PURPOSE = "portal"
+PAGE_SIZE = 20
+
+
+class PortalDenied(PermissionDenied):
+    pass
+
+
+def check_portal_user(user: User) -> PortalAccount:
+    """The signed-in user's portal account, or a ledgered refusal."""
+    reason = ""
+    account = None
+    if not getattr(user, "is_authenticated", False):
+        raise PortalDenied("not_signed_in")
+    if user.role != Role.CLIENT:
+        reason = "not_a_portal_user"
+    elif not user.is_active:
+        reason = "inactive_account"
+    else:
+        account = (
+            PortalAccount.objects.select_related("client", "client__institution")
+            .filter(user=user)
+            .first()
+        )
+        if account is None:
+            reason = "no_portal_account"
+        elif account.client.status != ClientStatus.ACTIVE:
+            reason = "client_inactive"
+    if reason:
+        with transaction.atomic():
+            ledger.record(
+                actor=actor_of(user),
+                action="portal.access",
+                outcome=ledger.Outcome.DENIED,
+                purpose=PURPOSE,
+                client_id=str(account.client_id) if account else "",
+                detail={"reason": reason},
+            )
+        raise PortalDenied(reason)
+    assert account is not None
+    return account
+
+
+@dataclass(frozen=True)
+class PortalProfile:
+    name: str
+    card_number: str
+    membership_level: str
+    institution_name: str
+    enrolled_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class AccessRow:
+    seq: int
+    time: dt.datetime
+    is_mine: bool
+    role: str
+    staff_name: str
+    department: str
+    action: str
+    action_code: str
+    purpose: str
+    outcome: str
+    outcome_code: str
+
+
+def my_profile(account: PortalAccount) -> PortalProfile:
+    """The client's own card and name (their own: never masked), ledgered."""
+    client = account.client
+    with transaction.atomic():
+        card = client.cards.filter(status="active").first()
+        keyring.preload([client, *([card] if card else [])], ["name", "number"])
+        profile = PortalProfile(
+            name=client.name,
+            card_number=card.number if card else "",
+            membership_level=card.get_level_display() if card else "",
+            institution_name=client.institution.name,
+            enrolled_at=client.created_at,
+        )
+        ledger.record(
+            actor=actor_of(account.user),
+            action="portal.profile.view",
+            purpose=PURPOSE,
+            client_id=str(client.id),
+            resource_type="Client",
+            resource_id=str(client.id),
+        )
+    return profile
+
+
+def _entries(account: PortalAccount, include_mine: bool) -> Any:
+    entries = LedgerEntry.objects.filter(client_id=str(account.client_id)).order_by("-seq")
+    if not include_mine:
+        entries = entries.exclude(actor_id=str(account.user_id))
+    return entries.only("seq", "leaf", "recorded_at", "action", "outcome", "actor_id")
+
+
+def _staff(actor_ids: set[str], with_names: bool) -> tuple[dict[str, str], dict[str, str]]:
+    """Departments (and, if the institution allows, display names) of the actors on a page."""
+    ids = set()
+    for actor_id in actor_ids:
+        try:
+            ids.add(uuid.UUID(actor_id))
+        except ValueError:
+            continue  # "system", "anonymous"
+    departments: dict[str, set[str]] = {}
+    rows = CareTeamMembership.objects.filter(user_id__in=ids).values_list(
+        "user_id", "care_team__department__name"
+    )
+    for user_id, department in rows:
+        departments.setdefault(str(user_id), set()).add(department)
+    names: dict[str, str] = {}
+    if with_names and ids:
+        for user_id, display, username in User.objects.filter(id__in=ids).values_list(
+            "id", "display_name", "username"
+        ):
+            names[str(user_id)] = display or username
+    return {k: "、".join(sorted(v)) for k, v in departments.items()}, names
+
+
+def _rows(account: PortalAccount, entries: list[LedgerEntry]) -> list[AccessRow]:
+    with_names = account.client.institution.portal_shows_staff_names
+    departments, names = _staff({e.actor_id for e in entries}, with_names)
+    mine = str(account.user_id)
+    rows = []
+    for entry in entries:
+        leaf = json.loads(entry.leaf)
+        rows.append(
+            AccessRow(
+                seq=entry.seq,
+                time=entry.recorded_at,
+                is_mine=entry.actor_id == mine,
+                role=vocabulary.role_label(leaf.get("role", "")),
+                staff_name=names.get(entry.actor_id, ""),
+                department=departments.get(entry.actor_id, ""),
+                action=vocabulary.action_label(entry.action),
+                action_code=entry.action,
+                purpose=vocabulary.purpose_label(leaf.get("purpose", "")),
+                outcome=vocabulary.outcome_label(entry.outcome),
+                outcome_code=entry.outcome,
+            )
+        )
+    return rows
+
+
+def recent_access(account: PortalAccount, *, limit: int = 5) -> list[AccessRow]:
+    """The latest accesses by others, for the home page (its read is `my_profile`'s event)."""
+    return _rows(account, list(_entries(account, include_mine=False)[:limit]))
+
+
+def access_log(
+    account: PortalAccount, *, page: int = 1, include_mine: bool = False
+) -> tuple[Page, list[AccessRow]]:
+    """Every ledger entry about this client, newest first, a page at a time; ledgered."""
+    paginator = Paginator(_entries(account, include_mine), PAGE_SIZE)
+    with transaction.atomic():
+        page_obj = paginator.get_page(page)
+        rows = _rows(account, list(page_obj.object_list))
+        ledger.record(
+            actor=actor_of(account.user),
+            action="portal.access_log.view",
+            purpose=PURPOSE,
+            client_id=str(account.client_id),
+            detail={"page": page_obj.number, "include_mine": include_mine},
+        )
+    return page_obj, rows
+
+
+class NotYourEntry(LookupError):
+    """The ledger entry does not exist or is not about this client (the view answers 404)."""
+
+
+def receipt(account: PortalAccount, seq: int) -> dict[str, Any]:
+    """The inclusion receipt of one ledger entry about this client; a request for any other
+    entry is refused (and the refusal ledgered) without saying whether the entry exists."""
+    from careledger.ledger.receipts import receipt_for
+
+    ours = LedgerEntry.objects.filter(seq=seq, client_id=str(account.client_id)).exists()
+    with transaction.atomic():
+        ledger.record(
+            actor=actor_of(account.user),
+            action="portal.receipt.download",
+            outcome=ledger.Outcome.ALLOWED if ours else ledger.Outcome.DENIED,
+            purpose=PURPOSE,
+            client_id=str(account.client_id),
+            detail={"seq": seq} if ours else {"seq": seq, "reason": "not_this_client"},
+        )
+    if not ours:
+        raise NotYourEntry(seq)
+    return receipt_for(seq)

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from careledger.portal import views
+
+app_name = "portal"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", views.login_phone, name="login"),
+    path("login/code/", views.login_code, name="code"),
+    path("logout/", views.logout_view, name="logout"),
+    path("access-log/", views.access_log, name="access_log"),
+    path("access-log/<int:seq>/receipt/", views.receipt, name="receipt"),
+]

@@ -1,0 +1,76 @@
+"""Human words for ledger codes on a client's "who looked at my record" page.
+
+The ledger speaks in codes (`client.view`, `care`, `denied`); a client reads 查看档案, 诊疗照护,
+已拒绝. Actions added by other parts of the system later show a generic label with their code
+until they are given words here, so nothing is ever hidden for want of a translation.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from careledger.accounts.models import Role
+
+ACTIONS = {
+    "client.view": _("Viewed your record"),
+    "client.search": _("Found you in a search"),
+    "client.list": _("Saw you in a client list"),
+    "client.enrol": _("Enrolled you"),
+    "client.update": _("Changed your record"),
+    "client.history": _("Viewed the change history of your record"),
+    "client.revision.view": _("Viewed an earlier version of your record"),
+    "access.break_glass": _("Emergency access to your record"),
+    "access.break_glass.end": _("Ended an emergency access to your record"),
+    "access.break_glass.inspect": _("Reviewed an emergency access to your record"),
+    "audit.search": _("Reviewed the audit trail"),
+    "notify.send": _("Sent you a message"),
+    "portal.code.request": _("Asked for a portal sign-in code"),
+    "portal.login": _("Signed in to the portal"),
+    "portal.logout": _("Signed out of the portal"),
+    "portal.profile.view": _("Opened the portal home page"),
+    "portal.access_log.view": _("Viewed this access log"),
+    "portal.receipt.download": _("Downloaded a ledger receipt"),
+    "portal.boundary": _("Tried to open a page outside the portal"),
+    "portal.access": _("Opening the portal"),
+}
+
+ROLES = {
+    **{role.value: role.label for role in Role},
+    "system": _("The system"),
+    "anonymous": _("Someone not signed in"),
+}
+
+PURPOSES = {
+    "care": _("Care"),
+    "enrolment": _("Enrolment"),
+    "oversight": _("Oversight"),
+    "administration": _("Administration"),
+    "registry_update": _("Updating your registration"),
+    "portal_login": _("Portal sign-in"),
+    "portal": _("Your own use of the portal"),
+    "emergency": _("Emergency"),
+}
+
+OUTCOMES = {
+    "allowed": _("Allowed"),
+    "denied": _("Refused"),
+    "failed": _("Failed"),
+}
+
+
+def action_label(code: str) -> str:
+    return str(ACTIONS.get(code) or _("Other access (%(code)s)") % {"code": code})
+
+
+def role_label(code: str) -> str:
+    return str(ROLES.get(code, code or "—"))
+
+
+def purpose_label(code: str) -> str:
+    if not code:
+        return "—"
+    return str(PURPOSES.get(code, code))
+
+
+def outcome_label(code: str) -> str:
+    return str(OUTCOMES.get(code, code))
