@@ -31,6 +31,8 @@ INSTALLED_APPS = [
     "careledger.accounts",
     "careledger.access",
     "careledger.clients",
+    "careledger.notifications",
+    "careledger.portal",
     "careledger.web",
     "careledger.demo",
 ]
@@ -45,6 +47,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Portal clients stay in /portal/, staff stay out of it (careledger.portal).
+    "careledger.portal.middleware.PortalBoundaryMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "careledger.web.middleware.NoStoreMiddleware",
@@ -143,6 +147,15 @@ CONTENT_SECURITY_POLICY = {
         "object-src": [NONE],
     }
 }
+
+# --- notifications (careledger.notifications) and the client portal (careledger.portal) ----
+CARELEDGER_NOTIFY_BACKEND = env_str("CARELEDGER_NOTIFY_BACKEND", "console")
+CARELEDGER_OUTBOX_DIR = Path(env_str("CARELEDGER_OUTBOX_DIR", str(VAR_DIR / "outbox")))
+CARELEDGER_SMS_URL = env_str("CARELEDGER_SMS_URL", "")
+CARELEDGER_SMS_KEY = env_str("CARELEDGER_SMS_KEY", "")
+CARELEDGER_SMS_TIMEOUT = float(env_str("CARELEDGER_SMS_TIMEOUT", "5"))
+CARELEDGER_SMS_ATTEMPTS = env_int("CARELEDGER_SMS_ATTEMPTS", 3)
+CARELEDGER_SMS_BACKOFF = float(env_str("CARELEDGER_SMS_BACKOFF", "0.5"))
 
 # --- i18n: Chinese first ------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

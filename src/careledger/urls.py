@@ -5,5 +5,6 @@ from careledger.api import api
 urlpatterns = [
     path("api/", api.urls),
     path("clients/", include("careledger.clients.urls")),
+    path("portal/", include("careledger.portal.urls")),
     path("", include("careledger.web.urls")),
 ]
