@@ -40,7 +40,6 @@ from careledger.crypto import keyring
 from careledger.crypto.models import DataKey, KeyScope
 from careledger.institutions.models import CareTeam, Institution
 from careledger.ledger import services as ledger
-from careledger.ledger.rows import row_digest
 
 PURPOSE_ENROLMENT = "enrolment"
 BULK_BATCH = 500
@@ -277,7 +276,8 @@ def _write_new_clients(actor: User, rows: Sequence[_Indexed]) -> list[Enrolled]:
         client_ids=[str(c.id) for c in clients],
         purpose=PURPOSE_ENROLMENT,
         resource_type="Client",
-        details=[{"row_digest": row_digest(c), "version": 1} for c in clients],
+        details=[{"version": 1}] * len(clients),
+        sealed=[[c] for c in clients],
     )
     return [
         Enrolled(r.row, c.id, number) for r, c, number in zip(rows, clients, numbers, strict=True)
@@ -404,10 +404,7 @@ def do_update_client(
             client_id=str(client.id),
             resource_type="Client",
             resource_id=str(client.id),
-            detail={
-                "version": client.version,
-                "fields": sorted(changed),
-                "row_digest": row_digest(client),
-            },
+            detail={"version": client.version, "fields": sorted(changed)},
+            sealed=[client],
         )
     return client

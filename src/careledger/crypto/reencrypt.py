@@ -4,6 +4,8 @@ Idempotent and resumable: each batch re-seals only tokens whose key is not the o
 one, and walks rows in primary-key order from a cursor, so an interrupted run simply continues
 (or starts over and skips what is done). Writes go straight to the column with `update()` so
 that `updated_at` and the registry history are not disturbed: the plaintext does not change.
+Rows whose versions the audit ledger seals get their new digests committed in the same
+transaction (one ledger event per batch), since the stored tokens did change.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ def reencrypt_batch(label: str, after_pk: str | None = None, size: int = BATCH) 
     if not batch:
         return BatchResult(label, 0, None)
     resealed = 0
+    changed: list[models.Model] = []
     with transaction.atomic():
         for row in batch:
             scope, owner = row.data_key_owner()  # type: ignore[attr-defined]
@@ -58,8 +61,26 @@ def reencrypt_batch(label: str, after_pk: str | None = None, size: int = BATCH) 
                 changes[field.attname] = Sealed(seal_value(row, field, plaintext))
             if changes:
                 model.objects.filter(pk=row.pk).update(**changes)
+                row.__dict__.update(changes)
+                changed.append(row)
                 resealed += 1
+        _reseal_in_ledger(label, changed)
     return BatchResult(label, resealed, str(batch[-1].pk))
+
+
+def _reseal_in_ledger(label: str, rows: list[models.Model]) -> None:
+    """New tokens change a sealed row's digest: commit the new versions with the batch, so
+    `ledger verify` does not take re-encryption for tampering (only rows already sealed)."""
+    from careledger.ledger import services as ledger
+
+    sealed = ledger.already_sealed(rows)
+    if sealed:
+        ledger.record(
+            actor=ledger.SYSTEM,
+            action="keys.reencrypt.batch",
+            detail={"model": label, "resealed": len(sealed)},
+            sealed=sealed,
+        )
 
 
 def reencrypt_all(size: int = BATCH) -> int:

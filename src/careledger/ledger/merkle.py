@@ -87,6 +87,21 @@ def root_from_leaf_hashes(hashes: Sequence[bytes]) -> bytes:
     return level[0]
 
 
+def fold_right(roots: Sequence[bytes]) -> bytes:
+    """MTH of consecutive perfect subtrees given by their roots, largest first.
+
+    The tree over n leaves is the perfect subtrees of its binary digits joined from the right:
+    node(A, node(B, C)) for sizes 8 + 4 + 1. `Frontier.root` and the database-backed proofs
+    both end here.
+    """
+    if not roots:
+        return EMPTY_ROOT
+    acc = roots[-1]
+    for node in reversed(roots[:-1]):
+        acc = node_hash(node, acc)
+    return acc
+
+
 def _check_hash(value: object, what: str) -> bytes:
     if not isinstance(value, bytes) or len(value) != HASH_SIZE:
         raise ValueError(f"{what} must be {HASH_SIZE} bytes")
@@ -113,22 +128,29 @@ class Frontier:
 
     def append(self, leaf_hash: bytes) -> None:
         """Add the next leaf (its `leaf_hash`, not its data)."""
+        self.push(leaf_hash)
+
+    def push(self, leaf_hash: bytes) -> list[bytes]:
+        """Add the next leaf and return the perfect subtrees it completes, by level.
+
+        Element L is the root of the subtree of 2**L leaves that ends with this leaf (element 0
+        is the leaf hash itself); there are as many as the new size has trailing zero bits, plus
+        one. The ledger persists the large ones as tiles, so proofs need not read every leaf.
+        """
         node = _check_hash(leaf_hash, "leaf hash")
+        completed = [node]
         size = self.size
         while size & 1:
             node = node_hash(self.nodes.pop(), node)
+            completed.append(node)
             size >>= 1
         self.nodes.append(node)
         self.size += 1
+        return completed
 
     def root(self) -> bytes:
         """MTH of all leaves appended so far (EMPTY_ROOT for size 0)."""
-        if not self.nodes:
-            return EMPTY_ROOT
-        acc = self.nodes[-1]
-        for node in reversed(self.nodes[:-1]):
-            acc = node_hash(node, acc)
-        return acc
+        return fold_right(self.nodes)
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready state for a database row: {"size": n, "nodes": [hex, ...]}."""
@@ -277,6 +299,7 @@ __all__ = [
     "Frontier",
     "canonical_json",
     "consistency_proof",
+    "fold_right",
     "inclusion_proof",
     "leaf_hash",
     "node_hash",

@@ -7,6 +7,11 @@ set bit of the size, so an append is O(log n) without reading old entries) and t
 Entries are never updated or deleted by the application; `careledger ledger verify` recomputes
 every hash and the root, so an edit, deletion, reordering or insertion made behind the
 application's back is reported.
+
+Around the entries: `LedgerNode` stores the roots of large complete subtrees (tiles) so that
+proofs cost O(log n) reads; `RowSeal` indexes the latest sealed digest of each row of a sealed
+table; `SignedTreeHead`, `Witness` and `Cosignature` hold the signed heads and the outside
+witnesses' co-signatures. The format and the reasons: docs/decisions/0002-ledger-format.md.
 """
 
 from __future__ import annotations
@@ -35,4 +40,92 @@ class LedgerHead(models.Model):
     size = models.BigIntegerField(default=0)
     frontier = models.JSONField(default=dict)
     root = models.CharField(max_length=64, blank=True)
+    # Names this log in its signed tree heads; set once, when the first head is signed.
+    log_id = models.CharField(max_length=100, blank=True, default="")
     updated_at = models.DateTimeField(auto_now=True)
+
+
+# Perfect subtrees of 2**TILE_LEVEL leaves and more are stored as nodes; smaller ones are
+# recomputed from at most one tile's leaf hashes. 256 leaves: a proof reads at most a few hundred
+# short rows, and the node table grows by one row per 128 entries.
+TILE_LEVEL = 8
+
+
+def node_key(level: int, index: int) -> int:
+    """Primary key of a stored node: level in the top bits, index below (one index lookup)."""
+    return (level << 56) | index
+
+
+class LedgerNode(models.Model):
+    """The root of a complete subtree of 2**level leaves (level >= TILE_LEVEL), covering
+    entries index * 2**level to (index + 1) * 2**level - 1. Written by the append that
+    completes it, in the same transaction, and never changed."""
+
+    id = models.BigIntegerField(primary_key=True)  # node_key(level, index)
+    level = models.PositiveSmallIntegerField()
+    index = models.BigIntegerField()
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["id"]
+
+
+class RowSeal(models.Model):
+    """The latest sealed version of one row of a sealed table: the digest of its stored values
+    as committed by ledger entry `seq` ("" when that entry recorded its deletion). An index of
+    what the ledger already proves, so `verify` can compare live rows without a full replay."""
+
+    table = models.CharField(max_length=63)
+    row_id = models.CharField(max_length=64)
+    digest = models.CharField(max_length=64, blank=True)
+    seq = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["table", "row_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["table", "row_id"], name="rowseal_one_per_row")
+        ]
+
+
+class SignedTreeHead(models.Model):
+    """A tree head signed with the ledger key (see `careledger.ledger.sth` for the bytes)."""
+
+    log_id = models.CharField(max_length=100)
+    size = models.BigIntegerField(unique=True)
+    root = models.CharField(max_length=64)
+    timestamp = models.BigIntegerField()  # milliseconds since the Unix epoch, UTC
+    key_id = models.CharField(max_length=64)
+    signature = models.CharField(max_length=100)  # base64
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["size"]
+
+
+class Witness(models.Model):
+    """An outside party (a partner institution, a regulator) that co-signs our tree heads."""
+
+    name = models.CharField(max_length=64, unique=True)
+    public_key = models.CharField(max_length=64)  # base64 of the raw Ed25519 key
+    key_id = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Cosignature(models.Model):
+    """A witness's signature over one of our signed tree heads, verified before it is stored."""
+
+    head = models.ForeignKey(SignedTreeHead, on_delete=models.PROTECT, related_name="cosignatures")
+    witness = models.ForeignKey(Witness, on_delete=models.PROTECT, related_name="cosignatures")
+    timestamp = models.BigIntegerField()  # when the witness signed, ms since the epoch
+    signature = models.CharField(max_length=100)  # base64
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["head", "witness"]
+        constraints = [models.UniqueConstraint(fields=["head", "witness"], name="cosignature_once")]

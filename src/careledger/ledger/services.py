@@ -3,20 +3,51 @@
 `record()` is the only way in. It runs inside the caller's transaction, so an event and the
 data access it describes commit or roll back together; a denial is recorded by the access
 policy in a transaction of its own, because the refused work is rolled back.
+
+One append, under the lock of the single `LedgerHead` row, writes in the same transaction:
+the entries; the tile nodes the new leaves complete (`LedgerNode`, so proofs never read the
+whole log); the row seals the events carry (`RowSeal`, latest per row); and the new frontier
+and root. Either all of it commits or none of it does.
+
+Row seals (`sealed=[instance, ...]`): a service that writes a row of client or clinical data
+passes the saved instances; the event then carries, for each, its table, primary key and
+`row_digest` (the hash of its stored, sealed values), and the `RowSeal` index points at this
+entry as the row's latest version. `deleted=[instance, ...]` records a deletion the same way
+(digest null) — pass the instance before deleting it, while it still has its primary key.
+`careledger ledger verify` then finds any row of a sealed table that was changed, deleted or
+inserted without going through a service. See ledger/README.md.
+
+Leaf schema v2 (FHIR AuditEvent fields; no plaintext identifier, ever): `seq` (the leaf index,
+so a moved entry is named), `time` (recorded), `actor`, `role`, `institution`, `department`
+(agent), `action` and `outcome` (action, outcome), `purpose` (purposeOfUse), `client` and
+`resource` {type, id} (entity), `ip` and `channel` (source), `request` (the request id that ties
+the event to logs), `detail` (reason codes, counts, versions) and, when rows were written,
+`seals` [{table, id, digest}]. v1 leaves (no seq, department or seals; row digests inside
+`detail.row_digest`) stay valid: verification reads the stored bytes, never re-encodes them.
 """
 
 from __future__ import annotations
 
-import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from careledger.ledger import merkle
-from careledger.ledger.models import LedgerEntry, LedgerHead
+from careledger.ledger.models import (
+    TILE_LEVEL,
+    LedgerEntry,
+    LedgerHead,
+    LedgerNode,
+    RowSeal,
+    node_key,
+)
+from careledger.ledger.rows import content_hash, row_digest, table_of
 from careledger.request_context import current
+
+SCHEMA_VERSION = 2
 
 
 class Outcome:
@@ -32,14 +63,10 @@ class Actor:
     id: str
     role: str
     institution_id: str
+    department: str = ""  # the actor's department id(s), when known
 
 
 SYSTEM = Actor(id="system", role="system", institution_id="")
-
-
-def content_hash(data: Any) -> str:
-    """SHA-256 of a row version's canonical JSON: lets `verify` spot edits behind our back."""
-    return hashlib.sha256(merkle.canonical_json(data)).hexdigest()
 
 
 def _locked_head() -> LedgerHead:
@@ -48,6 +75,24 @@ def _locked_head() -> LedgerHead:
         LedgerHead.objects.get_or_create(pk=1, defaults={"frontier": merkle.Frontier().to_json()})
         head = LedgerHead.objects.select_for_update().get(pk=1)
     return head
+
+
+def seal_items(
+    sealed: Sequence[models.Model] = (), deleted: Sequence[models.Model] = ()
+) -> list[dict[str, Any]]:
+    """The `seals` of an event: each written row's table, primary key and digest."""
+    items = []
+    for instance, digest in [(i, True) for i in sealed] + [(i, False) for i in deleted]:
+        if instance.pk is None:
+            raise ValueError("a sealed or deleted row needs its primary key (seal after saving)")
+        items.append(
+            {
+                "table": table_of(instance),
+                "id": str(instance.pk),
+                "digest": row_digest(instance) if digest else None,
+            }
+        )
+    return items
 
 
 def _event(
@@ -60,14 +105,16 @@ def _event(
     resource_id: str,
     detail: dict[str, Any] | None,
     now: Any,
+    seals: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     ctx = current()
-    return {
-        "v": 1,
+    event = {
+        "v": SCHEMA_VERSION,
         "time": now.isoformat(timespec="microseconds"),
         "actor": actor.id,
         "role": actor.role,
         "institution": actor.institution_id,
+        "department": actor.department,
         "action": action,
         "outcome": outcome,
         "purpose": purpose,
@@ -78,31 +125,61 @@ def _event(
         "ip": ctx.ip if ctx else "",
         "detail": detail or {},
     }
+    if seals:
+        event["seals"] = seals
+    return event
 
 
-def _append(actor: Actor, events: list[dict[str, Any]], now: Any) -> list[LedgerEntry]:
+def _append(events: list[dict[str, Any]], now: Any) -> list[LedgerEntry]:
     with transaction.atomic():
         head = _locked_head()
         frontier = merkle.Frontier.from_json(head.frontier) if head.frontier else merkle.Frontier()
-        entries = []
+        entries: list[LedgerEntry] = []
+        nodes: list[LedgerNode] = []
+        seals: dict[tuple[str, str], RowSeal] = {}
         for event in events:
+            seq = frontier.size
+            event["seq"] = seq
             leaf = merkle.canonical_json(event)
             leaf_hash = merkle.leaf_hash(leaf)
             entries.append(
                 LedgerEntry(
-                    seq=frontier.size,
+                    seq=seq,
                     leaf=leaf.decode("utf-8"),
                     leaf_hash=leaf_hash.hex(),
                     recorded_at=now,
                     action=event["action"],
                     outcome=event["outcome"],
-                    actor_id=actor.id,
-                    institution_id=actor.institution_id,
+                    actor_id=event["actor"],
+                    institution_id=event["institution"],
                     client_id=event["client"],
                 )
             )
-            frontier.append(leaf_hash)
+            completed = frontier.push(leaf_hash)
+            for level in range(TILE_LEVEL, len(completed)):
+                index = (frontier.size >> level) - 1
+                nodes.append(
+                    LedgerNode(
+                        id=node_key(level, index),
+                        level=level,
+                        index=index,
+                        hash=completed[level].hex(),
+                    )
+                )
+            for item in event.get("seals", ()):
+                seals[item["table"], item["id"]] = RowSeal(
+                    table=item["table"], row_id=item["id"], digest=item["digest"] or "", seq=seq
+                )
         LedgerEntry.objects.bulk_create(entries)
+        if nodes:
+            LedgerNode.objects.bulk_create(nodes)
+        if seals:
+            RowSeal.objects.bulk_create(
+                list(seals.values()),
+                update_conflicts=True,
+                unique_fields=["table", "row_id"],
+                update_fields=["digest", "seq"],
+            )
         head.size = frontier.size
         head.frontier = frontier.to_json()
         head.root = frontier.root().hex()
@@ -120,12 +197,17 @@ def record(
     resource_type: str = "",
     resource_id: str = "",
     detail: dict[str, Any] | None = None,
+    sealed: Sequence[models.Model] = (),
+    deleted: Sequence[models.Model] = (),
 ) -> LedgerEntry:
+    """Append one event. `sealed`: rows this event wrote (saved instances) whose new versions
+    it commits; `deleted`: rows it deleted (instances that still have their primary key)."""
     now = timezone.now()
+    seals = seal_items(sealed, deleted)
     event = _event(
-        actor, action, outcome, purpose, client_id, resource_type, resource_id, detail, now
+        actor, action, outcome, purpose, client_id, resource_type, resource_id, detail, now, seals
     )
-    return _append(actor, [event], now)[0]
+    return _append([event], now)[0]
 
 
 def record_many(
@@ -137,8 +219,10 @@ def record_many(
     purpose: str = "",
     resource_type: str = "",
     details: list[dict[str, Any]] | None = None,
+    sealed: Sequence[Sequence[models.Model]] | None = None,
 ) -> list[LedgerEntry]:
-    """One event per client under a single lock of the head, e.g. for a batch enrolment."""
+    """One event per client under a single lock of the head, e.g. for a batch enrolment.
+    `sealed[i]` are the rows the i-th event wrote."""
     now = timezone.now()
     events = [
         _event(
@@ -151,7 +235,35 @@ def record_many(
             cid if resource_type else "",
             details[i] if details else None,
             now,
+            seal_items(sealed[i]) if sealed else None,
         )
         for i, cid in enumerate(client_ids)
     ]
-    return _append(actor, events, now)
+    return _append(events, now)
+
+
+def already_sealed(instances: Sequence[models.Model]) -> list[models.Model]:
+    """Those of `instances` that have a row seal: what a bulk rewrite (re-encryption) must
+    re-seal so that `verify` does not mistake it for tampering."""
+    if not instances:
+        return []
+    table = table_of(instances[0])
+    ids = set(
+        RowSeal.objects.filter(table=table, row_id__in=[str(i.pk) for i in instances])
+        .exclude(digest="")
+        .values_list("row_id", flat=True)
+    )
+    return [i for i in instances if str(i.pk) in ids]
+
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "SYSTEM",
+    "Actor",
+    "Outcome",
+    "already_sealed",
+    "content_hash",
+    "record",
+    "record_many",
+    "seal_items",
+]
