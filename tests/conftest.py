@@ -140,8 +140,56 @@ def world(db):  # type: ignore[no-untyped-def]
     return World()
 
 
+def totp_device(user):  # type: ignore[no-untyped-def]
+    """The user's confirmed authenticator (made on first use), as enrolment would leave it."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device or TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+
+
+def totp_code(device, *, steps_ahead: int = 0) -> str:  # type: ignore[no-untyped-def]
+    """The code the user's authenticator app shows now (or `steps_ahead` 30-s steps later)."""
+    import time
+
+    from django_otp.oath import TOTP
+
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time() + steps_ahead * device.step
+    return f"{totp.token():0{device.digits}d}"
+
+
+def login_verified(http, user):  # type: ignore[no-untyped-def]
+    """Sign `http` (a django.test.Client) in as `user` with MFA passed, as the MFA page does."""
+    import time
+
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    from careledger.accounts.session_rules import MFA_AT
+
+    http.force_login(user)  # django.contrib.auth.login: rotates the key, stamps the session
+    if user.role != "client":
+        session = http.session
+        session[DEVICE_ID_SESSION_KEY] = totp_device(user).persistent_id
+        session[MFA_AT] = time.time()
+        session.save()
+    return http
+
+
 @pytest.fixture
 def login(client):  # type: ignore[no-untyped-def]
+    """A test client signed in as the user with MFA passed (what every page test needs)."""
+
+    def as_user(user):  # type: ignore[no-untyped-def]
+        return login_verified(client, user)
+
+    return as_user
+
+
+@pytest.fixture
+def login_without_mfa(client):  # type: ignore[no-untyped-def]
+    """Password only: the session is signed in but has not passed MFA (for refusal tests)."""
+
     def as_user(user):  # type: ignore[no-untyped-def]
         client.force_login(user)
         return client

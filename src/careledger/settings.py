@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 from pathlib import Path
 
 import dj_database_url
@@ -25,6 +26,10 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
     "careledger.crypto",
     "careledger.ledger",
     "careledger.institutions",
@@ -46,12 +51,17 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified()
     "django.contrib.messages.middleware.MessageMiddleware",
     # Portal clients stay in /portal/, staff stay out of it (careledger.portal).
     "careledger.portal.middleware.PortalBoundaryMiddleware",
+    # Timeouts, "log out everywhere", disabled accounts, and MFA before anything else (staff).
+    "careledger.accounts.middleware.SessionSecurityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "careledger.web.middleware.NoStoreMiddleware",
+    # Last, as django-axes asks; its lockout answer is our ordinary login page (see below).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "careledger.urls"
@@ -104,7 +114,12 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {
+            "user_attributes": ("username", "display_name", "first_name", "last_name", "email")
+        },
+    },
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
         "OPTIONS": {"min_length": 10},
@@ -113,12 +128,32 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# --- authentication: password (lockout-aware) → TOTP for every staff role --------------------
+# One backend: django-axes' lockout check and Django's ModelBackend, with the locked-out case
+# made to cost one password hash like the others (no user enumeration by timing).
+AUTHENTICATION_BACKENDS = ["careledger.accounts.backends.StaffBackend"]
+AXES_FAILURE_LIMIT = env_int("CARELEDGER_LOCKOUT_FAILURES", 5)
+AXES_COOLOFF_TIME = _dt.timedelta(seconds=env_int("CARELEDGER_LOCKOUT_SECONDS", 15 * 60))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one reaching the limit locks
+AXES_LOCKOUT_CALLABLE = "careledger.accounts.lockout.lockout_response"
+AXES_RESET_ON_SUCCESS = False  # a success does not wipe an IP's failures against other names
+AXES_DISABLE_ACCESS_LOG = True  # the ledger records sign-ins; no second, unsealed log
+AXES_ENABLE_ADMIN = False
+AXES_VERBOSE = False
+OTP_TOTP_ISSUER = "CareLedger 康链"
+OTP_TOTP_SYNC = True
+CARELEDGER_RESET_LINK_SECONDS = env_int("CARELEDGER_RESET_LINK_SECONDS", 24 * 3600)
+CARELEDGER_STEP_UP_SECONDS = 300
+
 # --- keys ----------------------------------------------------------------------------------
 CARELEDGER_MASTER_KEY = env_str("CARELEDGER_MASTER_KEY", "")
 CARELEDGER_KEY_FILE = Path(env_str("CARELEDGER_KEY_FILE", str(VAR_DIR / "master.key")))
 
 # --- sessions and transport security (hardened further by the security-core issue) --------
 SESSION_COOKIE_AGE = env_int("CARELEDGER_SESSION_IDLE_SECONDS", 15 * 60)
+# Idle and absolute limits are also checked by careledger.accounts.middleware on every request.
+CARELEDGER_SESSION_IDLE_SECONDS = SESSION_COOKIE_AGE
+CARELEDGER_SESSION_ABSOLUTE_SECONDS = env_int("CARELEDGER_SESSION_ABSOLUTE_SECONDS", 12 * 3600)
 SESSION_SAVE_EVERY_REQUEST = True  # idle timeout: every request pushes expiry forward
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
@@ -126,6 +161,11 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
+# Behind TLS the cookies carry the __Host- prefix: browsers then refuse them unless Secure,
+# host-only and Path=/, so a sibling subdomain cannot plant or overwrite them.
+SESSION_COOKIE_NAME = "__Host-careledger_session" if HTTPS else "careledger_session"
+CSRF_COOKIE_NAME = "__Host-careledger_csrf" if HTTPS else "careledger_csrf"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SECURE_SSL_REDIRECT = HTTPS
 SECURE_HSTS_SECONDS = 31536000 if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS

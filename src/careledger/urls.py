@@ -5,6 +5,7 @@ from careledger.api import api
 urlpatterns = [
     path("api/", api.urls),
     path("clients/", include("careledger.clients.urls")),
+    path("account/", include("careledger.accounts.urls")),
     path("portal/", include("careledger.portal.urls")),
     path("", include("careledger.web.urls")),
 ]

@@ -22,6 +22,25 @@ PUBLIC = {"login/", "healthz", "language/", "api/openapi.json", "api/docs", "por
 # Pages that hold no client data but need a login (the workbench home, the logout action, the
 # care-team structure that admins and auditors see).
 NO_CLIENT_DATA = {"", "logout/", "teams/"}
+# A user's own account, MFA and step-up, and the institution admin's staff-account pages
+# (careledger.accounts; refusals are tested in tests/accounts). The reset-link pages are public:
+# the token is the credential, and using it signs no one in.
+PUBLIC |= {"account/reset/<str:token>/", "account/reset/new-password/"}
+NO_CLIENT_DATA |= {
+    "account/",
+    "account/mfa/",
+    "account/mfa/enrol/",
+    "account/mfa/backup-codes/",
+    "account/step-up/",
+    "account/password/",
+    "account/logout-everywhere/",
+    "account/admin/users/",
+    "account/admin/locked/",
+    "account/admin/unlock/",
+    "account/admin/active/",
+    "account/admin/reset-link/",
+    "account/admin/mfa-reset/",
+}
 
 
 def enumerate_routes(patterns=None, prefix=""):  # type: ignore[no-untyped-def]

@@ -11,7 +11,7 @@ from django.test import Client as HttpClient
 from django.utils import timezone
 
 from careledger.accounts.models import ApiToken
-from conftest import client_input
+from conftest import client_input, login_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -92,8 +92,7 @@ def test_expired_revoked_and_missing_tokens_get_401(world, client):
 
 
 def test_session_writes_need_csrf(world):
-    http = HttpClient(enforce_csrf_checks=True)
-    http.force_login(world.manager)
+    http = login_verified(HttpClient(enforce_csrf_checks=True), world.manager)
     response = post(http, "/api/clients/", payload(world))
     assert response.status_code in {401, 403}
     assert http.get("/api/clients/").status_code == 200  # reads work on the session

@@ -18,7 +18,7 @@ from django.utils import timezone
 from careledger.clients import services
 from careledger.clients.models import Client
 from careledger.clients.selectors import ClientSummary
-from conftest import TEST_PASSWORD, make_citizen_id
+from conftest import TEST_PASSWORD, make_citizen_id, totp_code, totp_device
 
 SCRIPT = "<script>alert(1)</script>"
 # A <script> element without a src, a style attribute or a <style> element: all refused by the CSP.
@@ -63,9 +63,15 @@ def test_failed_login_says_one_thing_and_keeps_the_username(client, world):  # t
     assert 'aria-invalid="true"' in html
 
 
-def test_login_with_the_right_password_lands_on_the_workbench(client, world):  # type: ignore[no-untyped-def]
+def test_login_with_the_right_password_and_code_lands_on_the_workbench(client, world):  # type: ignore[no-untyped-def]
+    device = totp_device(world.manager)
     response = client.post(
         reverse("web:login"), {"username": "manager", "password": TEST_PASSWORD}, follow=True
+    )
+    assert response.redirect_chain[-1][0].startswith(reverse("accounts:mfa_verify"))
+    assert "两步验证" in response.content.decode()
+    response = client.post(
+        response.redirect_chain[-1][0], {"code": totp_code(device)}, follow=True
     )
     assert response.redirect_chain[-1][0] == reverse("web:home")
     assert "manager，您好" in response.content.decode()

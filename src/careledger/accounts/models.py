@@ -1,5 +1,10 @@
-"""Staff (and, later, portal) user accounts. Each staff user belongs to one institution and
-holds one role from ARCHITECTURE.md §1; what a role may do lives in `careledger.access.roles`."""
+"""Staff (and portal) user accounts. Each staff user belongs to one institution and holds one
+role from ARCHITECTURE.md §1; what a role may do lives in `careledger.access.roles`.
+
+MFA devices are django-otp's models (TOTP and static backup codes); lockout state is
+django-axes' `AccessAttempt`. What lives here is what those libraries do not cover: the
+session epoch behind "log out everywhere", and admin-issued password-reset links.
+"""
 
 from __future__ import annotations
 
@@ -31,6 +36,10 @@ class User(AbstractUser):
     )
     role = models.CharField(max_length=32, choices=Role.choices)
     display_name = models.CharField(max_length=64, blank=True)
+    # "Log out everywhere": every session carries the epoch it was opened under; bumping this
+    # (by the user, a password change, an admin disabling the account) ends all of them at
+    # their next request (careledger.accounts.middleware).
+    session_epoch = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["username"]
@@ -65,3 +74,33 @@ class ApiToken(models.Model):
     @staticmethod
     def generate() -> str:
         return "clt_" + secrets.token_urlsafe(32)
+
+
+class PasswordResetLink(models.Model):
+    """A one-time password-reset link an institution admin issued for a user of their
+    institution (there is no e-mail reset: the admin hands the link over out of band).
+
+    Only the SHA-256 of the token is stored. Using it sets a password and nothing else: the
+    user still signs in with the new password and then their TOTP code (a reset never
+    bypasses MFA).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="reset_links")
+    issued_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="reset_links_issued")
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    @staticmethod
+    def hash(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    @staticmethod
+    def generate() -> str:
+        return secrets.token_urlsafe(32)

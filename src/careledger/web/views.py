@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
+from urllib.parse import urlencode
 
+from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -15,41 +15,54 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import check_for_language
 from django.views.decorators.http import require_GET, require_POST
 
-from careledger.access.enforce import actor_of
+from careledger.accounts import lockout, mfa
+from careledger.accounts import services as account_services
 from careledger.institutions import selectors as institution_selectors
-from careledger.ledger import services as ledger
 from careledger.web.forms import StaffLoginForm
 
 
 class StaffLoginView(LoginView):
+    """Password first (lockout-aware, see careledger.accounts.backends), then MFA for staff.
+
+    Every failure — unknown name, wrong password, disabled or portal account, locked out —
+    renders this same page with the same message and status; the lockout rule is stated on
+    every failed attempt rather than only to the locked.
+    """
+
     template_name = "web/login.html"
     authentication_form = StaffLoginForm
     redirect_authenticated_user = True
 
+    def get_context_data(self, **kwargs):  # type: ignore[no-untyped-def]
+        context = super().get_context_data(**kwargs)
+        context["lockout_limit"] = lockout.failure_limit()
+        context["lockout_minutes"] = int(lockout.cool_off().total_seconds() // 60)
+        return context
+
     def form_valid(self, form):  # type: ignore[no-untyped-def]
-        response = super().form_valid(form)  # rotates the session key (django.contrib.auth)
-        with transaction.atomic():
-            ledger.record(actor=actor_of(self.request.user), action="auth.login")
-        return response
+        user = form.get_user()
+        auth_login(self.request, user)  # rotates the session key; stamps the session epoch
+        account_services.record_password_login(user=user)
+        target = self.get_success_url()
+        if mfa.needs_mfa(user):
+            target = reverse("accounts:mfa_verify") + "?" + urlencode({"next": target})
+        return HttpResponseRedirect(target)
 
     def form_invalid(self, form):  # type: ignore[no-untyped-def]
-        username = (form.data.get("username") or "").strip().lower()
-        with transaction.atomic():
-            ledger.record(
-                actor=ledger.Actor(id="anonymous", role="anonymous", institution_id=""),
-                action="auth.login",
-                outcome=ledger.Outcome.DENIED,
-                # A hash, so the ledger can group attempts on one name without storing it.
-                detail={"username_sha256": hashlib.sha256(username.encode()).hexdigest()},
-            )
+        request = self.request
+        failures = getattr(request, "axes_failures_since_start", 0) or 0
+        account_services.record_login_failure(
+            username=form.data.get("username") or "",
+            locked_now=bool(getattr(request, "axes_locked_out", False))
+            and failures == lockout.failure_limit(),
+        )
         return super().form_invalid(form)
 
 
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        with transaction.atomic():
-            ledger.record(actor=actor_of(request.user), action="auth.logout")
+        account_services.record_logout(user=request.user)  # type: ignore[arg-type]
     logout(request)
     return HttpResponseRedirect(reverse("web:login"))
 

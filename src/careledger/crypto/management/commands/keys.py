@@ -38,6 +38,9 @@ class Command(BaseCommand):
             action="store_true",
             help="only re-wrap under the current master key (finish an interrupted rotation)",
         )
+        # Rotation needs a person: an institution admin or auditor with a fresh TOTP code.
+        rotate.add_argument("--totp-user", required=True, help="admin or auditor confirming")
+        rotate.add_argument("--code", default="", help="their current TOTP code (else prompted)")
         reencrypt = sub.add_parser(
             "reencrypt", help="re-seal every value onto its owner's newest data key (resumable)"
         )
@@ -52,6 +55,7 @@ class Command(BaseCommand):
             elif options["action"] == "reencrypt":
                 self.reencrypt(options["background"])
             else:
+                self.step_up(options["totp_user"], options["code"])
                 self.rotate(options["data_keys"], options["no_new_master"])
 
     def status(self) -> None:
@@ -80,6 +84,17 @@ class Command(BaseCommand):
         count = reencrypt_all()
         ledger.record(actor=ledger.SYSTEM, action="keys.reencrypt", detail={"resealed": count})
         self.stdout.write(f"re-sealed {count} rows onto their newest data keys")
+
+    def step_up(self, username: str, code: str) -> None:
+        from getpass import getpass
+
+        from careledger.accounts.stepup import StepUpFailed, check_cli_step_up
+
+        code = code or getpass(f"TOTP code of {username}: ")
+        try:
+            check_cli_step_up(username=username, code=code, purpose="keys.rotate")
+        except StepUpFailed as exc:
+            raise CommandError(str(exc)) from exc
 
     def rotate(self, data_keys: bool, no_new_master: bool) -> None:
         kms = keyring.kms()
