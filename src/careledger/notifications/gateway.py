@@ -128,12 +128,18 @@ def send(
     except NotificationError as exc:
         _ledger(message, ledger.Outcome.FAILED, backend=chosen.name, error=exc.code)
         log.warning(
-            "notify.failed", message_id=message.id, template=template, backend=chosen.name,
+            "notify.failed",
+            message_id=message.id,
+            template=template,
+            backend=chosen.name,
             error=exc.code,
         )
         raise
     _ledger(
-        message, ledger.Outcome.ALLOWED, backend=chosen.name, attempts=receipt.attempts,
+        message,
+        ledger.Outcome.ALLOWED,
+        backend=chosen.name,
+        attempts=receipt.attempts,
         status=receipt.status,
     )
     return receipt

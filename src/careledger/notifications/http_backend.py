@@ -100,7 +100,9 @@ class HttpBackend:
             "params": message.params,
             "text": message.text,
         }
-        return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+        return json.dumps(
+            payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")
+        ).encode()
 
     def _post_once(self, client: httpx.Client, message: OutboundMessage, body: bytes) -> str:
         timestamp = str(int(self.clock()))
@@ -148,7 +150,13 @@ class HttpBackend:
                     f"SMS provider unavailable after {attempts} attempts ({reason})"
                 ) from last
         return MessageReceipt(
-            message.id, message.channel, message.template, self.name, "accepted", attempts, provider_id
+            message.id,
+            message.channel,
+            message.template,
+            self.name,
+            "accepted",
+            attempts,
+            provider_id,
         )
 
 

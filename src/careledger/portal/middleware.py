@@ -7,7 +7,8 @@ portal's views require a portal account), so this middleware is a second wall, n
 it makes "a portal user never reaches a staff page" hold for every staff route, present and
 future, without each one having to remember it.
 
-Static files, the health check and the language switch stay open to both. A portal user who
+Static files, the health check, the language switch and the ledger's public key stay open to
+both. A portal user who
 opens the site root is sent to the portal home instead of a refusal.
 """
 
@@ -25,7 +26,8 @@ from careledger.accounts.models import Role
 from careledger.ledger import services as ledger
 
 PORTAL_PREFIX = "/portal/"
-OPEN_TO_ALL = ("/static/", "/healthz", "/language/")
+# The ledger's public key is public (clients check their receipts against it).
+OPEN_TO_ALL = ("/static/", "/healthz", "/language/", "/api/ledger/public-key")
 
 
 def _route(path: str) -> str:

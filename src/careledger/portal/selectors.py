@@ -27,7 +27,7 @@ from careledger.access.enforce import actor_of
 from careledger.accounts.models import Role, User
 from careledger.clients.models import ClientStatus
 from careledger.crypto import keyring
-from careledger.institutions.models import CareTeamMembership
+from careledger.institutions.models import CareTeamMembership, Department
 from careledger.ledger import services as ledger
 from careledger.ledger.models import LedgerEntry
 from careledger.portal import vocabulary
@@ -131,36 +131,61 @@ def _entries(account: PortalAccount, include_mine: bool) -> Any:
     return entries.only("seq", "leaf", "recorded_at", "action", "outcome", "actor_id")
 
 
-def _staff(actor_ids: set[str], with_names: bool) -> tuple[dict[str, str], dict[str, str]]:
-    """Departments (and, if the institution allows, display names) of the actors on a page."""
+def _uuids(values: set[str]) -> set[uuid.UUID]:
     ids = set()
-    for actor_id in actor_ids:
+    for value in values:
         try:
-            ids.add(uuid.UUID(actor_id))
+            ids.add(uuid.UUID(value))
         except ValueError:
-            continue  # "system", "anonymous"
-    departments: dict[str, set[str]] = {}
-    rows = CareTeamMembership.objects.filter(user_id__in=ids).values_list(
+            continue  # "system", "anonymous", ""
+    return ids
+
+
+def _staff(
+    actor_ids: set[str], department_ids: set[str], with_names: bool
+) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """For the actors on a page: their current departments, the names of departments that
+    entries recorded themselves, and (if the institution allows) display names. Three queries
+    at most, whatever the page size."""
+    users = _uuids(actor_ids)
+    by_actor: dict[str, set[str]] = {}
+    rows = CareTeamMembership.objects.filter(user_id__in=users).values_list(
         "user_id", "care_team__department__name"
     )
     for user_id, department in rows:
-        departments.setdefault(str(user_id), set()).add(department)
+        by_actor.setdefault(str(user_id), set()).add(department)
+    recorded = {
+        str(pk): name
+        for pk, name in Department.objects.filter(id__in=_uuids(department_ids)).values_list(
+            "id", "name"
+        )
+    }
     names: dict[str, str] = {}
-    if with_names and ids:
-        for user_id, display, username in User.objects.filter(id__in=ids).values_list(
+    if with_names and users:
+        for user_id, display, username in User.objects.filter(id__in=users).values_list(
             "id", "display_name", "username"
         ):
             names[str(user_id)] = display or username
-    return {k: "、".join(sorted(v)) for k, v in departments.items()}, names
+    current = {k: "、".join(sorted(v)) for k, v in by_actor.items()}
+    return current, recorded, names
+
+
+def _leaf_departments(leaf: dict[str, Any]) -> list[str]:
+    value = leaf.get("department") or ""
+    items = value if isinstance(value, list) else str(value).split(",")
+    return [str(item).strip() for item in items if str(item).strip()]
 
 
 def _rows(account: PortalAccount, entries: list[LedgerEntry]) -> list[AccessRow]:
     with_names = account.client.institution.portal_shows_staff_names
-    departments, names = _staff({e.actor_id for e in entries}, with_names)
+    leaves = [json.loads(entry.leaf) for entry in entries]
+    department_ids = {d for leaf in leaves for d in _leaf_departments(leaf)}
+    current, recorded, names = _staff({e.actor_id for e in entries}, department_ids, with_names)
     mine = str(account.user_id)
     rows = []
-    for entry in entries:
-        leaf = json.loads(entry.leaf)
+    for entry, leaf in zip(entries, leaves, strict=True):
+        # The department the entry recorded at the time, else the actor's present one.
+        at_the_time = [recorded[d] for d in _leaf_departments(leaf) if d in recorded]
         rows.append(
             AccessRow(
                 seq=entry.seq,
@@ -168,7 +193,7 @@ def _rows(account: PortalAccount, entries: list[LedgerEntry]) -> list[AccessRow]
                 is_mine=entry.actor_id == mine,
                 role=vocabulary.role_label(leaf.get("role", "")),
                 staff_name=names.get(entry.actor_id, ""),
-                department=departments.get(entry.actor_id, ""),
+                department="、".join(sorted(set(at_the_time))) or current.get(entry.actor_id, ""),
                 action=vocabulary.action_label(entry.action),
                 action_code=entry.action,
                 purpose=vocabulary.purpose_label(leaf.get("purpose", "")),
@@ -212,15 +237,24 @@ def receipt(account: PortalAccount, seq: int) -> dict[str, Any]:
     from careledger.ledger.receipts import receipt_for
 
     ours = LedgerEntry.objects.filter(seq=seq, client_id=str(account.client_id)).exists()
+    if not ours:
+        with transaction.atomic():
+            ledger.record(
+                actor=actor_of(account.user),
+                action="portal.receipt.download",
+                outcome=ledger.Outcome.DENIED,
+                purpose=PURPOSE,
+                client_id=str(account.client_id),
+                detail={"seq": seq, "reason": "not_this_client"},
+            )
+        raise NotYourEntry(seq)
     with transaction.atomic():
+        data = receipt_for(seq)  # may sign a new tree head, in this transaction
         ledger.record(
             actor=actor_of(account.user),
             action="portal.receipt.download",
-            outcome=ledger.Outcome.ALLOWED if ours else ledger.Outcome.DENIED,
             purpose=PURPOSE,
             client_id=str(account.client_id),
-            detail={"seq": seq} if ours else {"seq": seq, "reason": "not_this_client"},
+            detail={"seq": seq, "tree_size": data["tree_size"]},
         )
-    if not ours:
-        raise NotYourEntry(seq)
-    return receipt_for(seq)
+    return data

@@ -54,7 +54,9 @@ def ip_key(ip: str) -> str:
 
 def code_hash(challenge_id: uuid.UUID, code: str) -> str:
     # Bound to the challenge: a code is good only for the request that produced it.
-    return salted_hmac("careledger.portal.code", f"{challenge_id}:{code}", algorithm="sha256").hexdigest()
+    return salted_hmac(
+        "careledger.portal.code", f"{challenge_id}:{code}", algorithm="sha256"
+    ).hexdigest()
 
 
 def _binding(challenge_id: uuid.UUID) -> aead.Binding:
@@ -71,8 +73,8 @@ def open_code(challenge_id: uuid.UUID, token: str) -> str:
     return aead.open_sealed(key, token, _binding(challenge_id)).decode()
 
 
-def anonymous(institution_id: uuid.UUID) -> ledger.Actor:
-    return ledger.Actor(id="anonymous", role="anonymous", institution_id=str(institution_id))
+def anonymous(institution_id: uuid.UUID | str | None) -> ledger.Actor:
+    return ledger.Actor(id="anonymous", role="anonymous", institution_id=str(institution_id or ""))
 
 
 @dataclass(frozen=True)
@@ -159,6 +161,18 @@ def do_request_code(
             )
         )
     return CodeRequest(SENT, challenge_id=challenge_id)
+
+
+def do_record_malformed_request(*, institution_id: str | None) -> None:
+    """A request whose number is not a mainland mobile number: no challenge, but ledgered."""
+    with transaction.atomic():
+        ledger.record(
+            actor=anonymous(institution_id),
+            action="portal.code.request",
+            outcome=ledger.Outcome.DENIED,
+            purpose=PURPOSE,
+            detail={"reason": "malformed_number"},
+        )
 
 
 def _enqueue(task, *args: str) -> None:  # type: ignore[no-untyped-def]

@@ -67,10 +67,8 @@ def _rate_message(reason: str, seconds: int) -> str:
             minutes,
         ) % {"minutes": minutes}
     return ngettext(
-        "Too many codes were asked for from your network. Please try again in %(minutes)d "
-        "minute.",
-        "Too many codes were asked for from your network. Please try again in %(minutes)d "
-        "minutes.",
+        "Too many codes were asked for from your network. Please try again in %(minutes)d minute.",
+        "Too many codes were asked for from your network. Please try again in %(minutes)d minutes.",
         minutes,
     ) % {"minutes": minutes}
 
@@ -92,6 +90,8 @@ def login_phone(request: HttpRequest) -> HttpResponse:
             return HttpResponseRedirect(reverse("portal:code"))
         form.add_error(None, _rate_message(result.reason, result.retry_after))
         status = 429
+    elif request.method == "POST":
+        services.do_record_malformed_request(institution_id=form.cleaned_data.get("institution"))
     return render(request, "portal/login.html", {"form": form}, status=status)
 
 
@@ -107,7 +107,10 @@ def _verify_message(reason: str, tries_left: int) -> str:
     if reason == rules.USED:
         return _("This code has already been used. Please ask for a new one.")
     if reason == rules.BURNT:
-        return _("The code was entered wrongly too many times and no longer works. Please ask for a new one.")
+        return _(
+            "The code was entered wrongly too many times and no longer works. "
+            "Please ask for a new one."
+        )
     return _("Please ask for a new code.")
 
 

@@ -44,6 +44,7 @@ PURPOSES = {
     "care": _("Care"),
     "enrolment": _("Enrolment"),
     "oversight": _("Oversight"),
+    "audit": _("Audit"),
     "administration": _("Administration"),
     "registry_update": _("Updating your registration"),
     "portal_login": _("Portal sign-in"),
