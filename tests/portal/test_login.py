@@ -71,11 +71,23 @@ def test_the_next_sign_in_uses_the_same_account(member, portal, outbox) -> None:
     assert User.objects.filter(role="client").count() == 1
 
 
-def test_the_portal_session_expires_like_a_staff_session(member, portal, outbox) -> None:  # type: ignore[no-untyped-def]
+def test_the_portal_session_expires_like_a_staff_session(  # type: ignore[no-untyped-def]
+    member, portal, outbox, monkeypatch
+) -> None:
+    import time
+
     p = portal()
     p.sign_in(PHONE, outbox)
     assert p.http.session.get_expiry_age() == django_settings.SESSION_COOKIE_AGE
     assert p.http.session.get_expire_at_browser_close()
+    assert p.http.get("/portal/").status_code == 200
+    # Idle for longer than the staff idle timeout: the next request is signed out.
+    later = time.time() + django_settings.CARELEDGER_SESSION_IDLE_SECONDS + 5
+    monkeypatch.setattr(time, "time", lambda: later)
+    response = p.http.get("/portal/")
+    assert response.status_code == 302 and response["Location"].startswith("/portal/login/")
+    [ended] = events("auth.session_end")
+    assert json.loads(ended.leaf)["role"] == "client"
 
 
 def ask(member, *, now, ip="203.0.113.9", phone=PHONE, capture):  # type: ignore[no-untyped-def]

@@ -6,6 +6,7 @@ encryption, blind indexes and ledger as production. Idempotent: a second run add
 
 from __future__ import annotations
 
+import contextlib
 import random
 from dataclasses import dataclass
 
@@ -127,3 +128,31 @@ def seed(client_count: int = 300, *, seed_value: int = 2026) -> dict[str, int]:
             added += len(result.enrolled)
             rejected += len(result.rejected)  # a synthetic duplicate phone, now and then
     return {"clients_added": added, "clients_rejected": rejected, "clients": existing + added}
+
+
+def seed_portal_demo() -> str:
+    """Make the client portal usable in the demo: pick one demo client (the earliest enrolled
+    of 慢病管理一组) and, once, give their access log entries (a doctor opens the record, a
+    nurse finds them by phone, a manager of another team is refused). Returns their mobile
+    number, which `seed-demo` prints for portal sign-in (demo mode only)."""
+    from careledger.access.enforce import AccessDenied
+    from careledger.clients import selectors
+    from careledger.ledger.models import LedgerEntry
+
+    institution, teams = _institution()
+    client = (
+        institution.clients.filter(care_team_links__care_team=teams["慢病管理一组"])
+        .order_by("created_at", "id")
+        .first()
+    )
+    if client is None:
+        return ""
+    users = {u.username: u for u in User.objects.filter(username__in=[d.username for d in USERS])}
+    if not LedgerEntry.objects.filter(client_id=str(client.id), action="client.view").exists():
+        selectors.get_client(users["doctor"], client.id)
+        selectors.search_clients(users["nurse"], client.phone)
+        selectors.client_history(users["manager"], client.id)
+        with contextlib.suppress(AccessDenied):  # the refusal is in the ledger: the point
+            selectors.get_client(users["manager2"], client.id)
+    return client.phone
+

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from careledger.demo.seed import DEMO_PASSWORD, USERS, seed
+from careledger.demo.seed import DEMO_PASSWORD, USERS, seed, seed_portal_demo
 from careledger.request_context import RequestContext, bound, new_request_id
 
 
@@ -20,6 +20,7 @@ class Command(BaseCommand):
             raise CommandError("refusing to seed demo data: set CARELEDGER_DEMO=1 (demo mode)")
         with bound(RequestContext(request_id=new_request_id(), channel="cli")):
             summary = seed(options["clients"])
+            portal_phone = seed_portal_demo()
         self.stdout.write(
             f"demo data: {summary['clients']} clients ({summary['clients_added']} added now)"
         )
@@ -28,4 +29,9 @@ class Command(BaseCommand):
             teams = ", ".join(user.teams) or "—"
             self.stdout.write(
                 f"  {user.username:<10} {user.role:<18} {user.display_name}  teams: {teams}"
+            )
+        if portal_phone:
+            self.stdout.write(
+                f"client portal (demo mode only): /portal/login/ with mobile {portal_phone}; "
+                "the sign-in code appears in the server output (CARELEDGER_NOTIFY_BACKEND=console)"
             )
