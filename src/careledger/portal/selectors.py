@@ -194,7 +194,7 @@ def _rows(account: PortalAccount, entries: list[LedgerEntry]) -> list[AccessRow]
                 role=vocabulary.role_label(leaf.get("role", "")),
                 staff_name=names.get(entry.actor_id, ""),
                 department="、".join(sorted(set(at_the_time))) or current.get(entry.actor_id, ""),
-                action=vocabulary.action_label(entry.action),
+                action=vocabulary.action_label(entry.action, entry.outcome),
                 action_code=entry.action,
                 purpose=vocabulary.purpose_label(leaf.get("purpose", "")),
                 outcome=vocabulary.outcome_label(entry.outcome),

@@ -53,13 +53,21 @@ PURPOSES = {
 }
 
 OUTCOMES = {
-    "allowed": _("Allowed"),
-    "denied": _("Refused"),
-    "failed": _("Failed"),
+    "allowed": _("Access allowed"),
+    "denied": _("Access refused"),
+    "failed": _("Did not succeed"),
+}
+
+# Where a refusal means something else than "tried to do X and was stopped".
+REFUSED_ACTIONS = {
+    "portal.login": _("A wrong or expired sign-in code was entered"),
+    "portal.code.request": _("A sign-in code was asked for but not sent"),
 }
 
 
-def action_label(code: str) -> str:
+def action_label(code: str, outcome: str = "allowed") -> str:
+    if outcome == "denied" and code in REFUSED_ACTIONS:
+        return str(REFUSED_ACTIONS[code])
     return str(ACTIONS.get(code) or _("Other access (%(code)s)") % {"code": code})
 
 
