@@ -124,9 +124,12 @@ def backup_codes_left(user: User) -> int:
 
 def remove_all_devices(user: User) -> int:
     """MFA reset: the user must enrol again at their next sign-in."""
-    n_totp, _ = TOTPDevice.objects.filter(user=user).delete()
-    n_static, _ = StaticDevice.objects.filter(user=user).delete()
-    return n_totp + n_static
+    devices = 0
+    for model in (TOTPDevice, StaticDevice):
+        rows = model.objects.filter(user=user)
+        devices += rows.count()
+        rows.delete()  # static devices take their tokens with them
+    return devices
 
 
 def secret_text(device: TOTPDevice) -> str:
