@@ -236,6 +236,12 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {}
+# Signed tree heads of the audit ledger (idempotent: no new head while nothing was appended).
+CARELEDGER_LEDGER_SIGN_SECONDS = env_int("CARELEDGER_LEDGER_SIGN_SECONDS", 600)
+CELERY_BEAT_SCHEDULE["ledger-sign-tree-head"] = {
+    "task": "careledger.ledger.sign_tree_head",
+    "schedule": float(CARELEDGER_LEDGER_SIGN_SECONDS),
+}
 
 # --- logs: JSON lines, ids only -----------------------------------------------------------
 LOG_LEVEL = env_str("CARELEDGER_LOG_LEVEL", "INFO")
