@@ -33,7 +33,7 @@ def _deliver(challenge_id: uuid.UUID, sealed_code: str) -> str:
     now = timezone.now()
     with transaction.atomic():
         challenge = (
-            LoginChallenge.objects.select_for_update()
+            LoginChallenge.objects.select_for_update(of=("self",))  # not the nullable client
             .select_related("client")
             .filter(pk=challenge_id)
             .first()
