@@ -27,14 +27,25 @@ def reads(user, n: int) -> list[int]:  # type: ignore[no-untyped-def]
     return [e.seq for e in entries]
 
 
-def next_hour() -> dt.datetime:
-    """A `now` for which the current hour is the last complete one."""
-    return timezone.now() + dt.timedelta(hours=1)
+# Events are moved into a fixed daytime hour, so the night rule only fires where a test wants it
+# whatever time of day the suite runs.
+DAY = (timezone.localtime() - dt.timedelta(days=1)).replace(hour=10, minute=30)
+
+
+def reads_at(user, n: int, when: dt.datetime = DAY) -> list[int]:  # type: ignore[no-untyped-def]
+    seqs = reads(user, n)
+    LedgerEntry.objects.filter(seq__in=seqs).update(recorded_at=when)
+    return seqs
+
+
+def next_hour(when: dt.datetime = DAY) -> dt.datetime:
+    """A `now` for which the hour of `when` is the last complete one."""
+    return when + dt.timedelta(hours=1)
 
 
 def test_many_distinct_clients_in_an_hour_raise_one_alert(world):
-    reads(world.nurse, 60)
-    assert scan(hours=1, now=next_hour()) >= 1
+    reads_at(world.nurse, 60)
+    assert scan(hours=1, now=next_hour()) == 1
     alert = Alert.objects.get(rule="many_clients")
     assert alert.subject_user == world.nurse and alert.observed == 60
     assert alert.institution_id == world.inst.id
@@ -43,23 +54,18 @@ def test_many_distinct_clients_in_an_hour_raise_one_alert(world):
 
 
 def test_a_users_own_busy_norm_is_not_an_anomaly(world):
-    seqs = reads(world.nurse, 60)
-    # The same volume every day for the past two weeks.
+    reads_at(world.nurse, 60)
+    # The same volume on each of the previous seven days.
     for day in range(1, 8):
-        past = reads(world.nurse, 60)
-        LedgerEntry.objects.filter(seq__in=past).update(
-            recorded_at=timezone.now() - dt.timedelta(days=day)
-        )
-    assert seqs
+        reads_at(world.nurse, 60, DAY - dt.timedelta(days=day))
     scan(hours=1, now=next_hour())
     assert not Alert.objects.filter(rule="many_clients").exists()
 
 
 def test_bulk_reads_at_night(world):
-    seqs = reads(world.doctor, 25)
-    night = timezone.localtime().replace(hour=2, minute=30) - dt.timedelta(days=1)
-    LedgerEntry.objects.filter(seq__in=seqs).update(recorded_at=night)
-    scan(hours=1, now=night + dt.timedelta(hours=1))
+    night = DAY.replace(hour=2)
+    reads_at(world.doctor, 25, night)
+    scan(hours=1, now=next_hour(night))
     alert = Alert.objects.get(rule="night_bulk")
     assert alert.subject_user == world.doctor and alert.severity == "high"
 
@@ -69,6 +75,7 @@ def test_repeated_denials(world, login):
     http = login(world.manager_b)
     for _ in range(5):
         http.get(f"/clients/{enrolled.client_id}/")
+    LedgerEntry.objects.filter(outcome="denied").update(recorded_at=DAY)
     scan(hours=1, now=next_hour())
     alert = Alert.objects.get(rule="repeated_denials")
     assert alert.subject_user == world.manager_b and alert.observed >= 5
@@ -78,11 +85,12 @@ def test_ordinary_work_raises_nothing(world, login):
     for _ in range(3):
         world.enrol()
     login(world.manager).get("/clients/")
+    LedgerEntry.objects.update(recorded_at=DAY)
     assert scan(hours=1, now=next_hour()) == 0
 
 
 def test_the_scan_is_ledgered_and_the_auditor_sees_and_handles_alerts(world, login):
-    reads(world.nurse, 60)
+    reads_at(world.nurse, 60)
     scan(hours=1, now=next_hour())
     assert LedgerEntry.objects.filter(action="audit.scan").exists()
     http = login(world.auditor)
@@ -99,7 +107,7 @@ def test_the_scan_is_ledgered_and_the_auditor_sees_and_handles_alerts(world, log
 def test_an_alert_of_another_institution_cannot_be_handled(world, login):
     from careledger.accounts.models import User
 
-    reads(world.nurse, 60)
+    reads_at(world.nurse, 60)
     scan(hours=1, now=next_hour())
     alert = Alert.objects.get()
     foreign = User.objects.create_user(

@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from careledger.access.enforce import require
 from careledger.access.models import BreakGlassGrant
@@ -130,8 +130,11 @@ def alerts(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def handle_alert(request: HttpRequest, alert_id: uuid.UUID) -> HttpResponse:
+    if request.method == "GET":  # the form lives on the list; asked for directly, go there
+        require(request.user, Action.ALERT_MANAGE, purpose="oversight")
+        return redirect("audit:alerts")
     form = AlertForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose acknowledge or close."))
