@@ -182,3 +182,10 @@ def test_a_portal_account_cannot_sign_in_as_staff(two_clients, sign_in, client) 
     response = client.post("/login/", {"username": portal_user.username, "password": ""})
     assert response.status_code == 200  # the form again: no password works for it
     assert "_auth_user_id" not in client.session
+
+
+def test_a_portal_user_may_switch_the_language(two_clients, sign_in) -> None:  # type: ignore[no-untyped-def]
+    p = sign_in(PHONE_A)
+    response = p.http.post("/language/", {"language": "en", "next": "/portal/"})
+    assert response.status_code == 302 and response["Location"] == "/portal/"
+    assert "Who looked at my record" in p.http.get("/portal/").content.decode()

@@ -100,8 +100,9 @@ class AccessRow:
     outcome_code: str
 
 
-def my_profile(account: PortalAccount) -> PortalProfile:
-    """The client's own card and name (their own: never masked), ledgered."""
+def my_profile(account: PortalAccount, *, recent: int = 5) -> tuple[PortalProfile, list[AccessRow]]:
+    """The home page: the client's own card and name (their own: never masked) and the latest
+    accesses by others, read and ledgered in one transaction."""
     client = account.client
     with transaction.atomic():
         card = client.cards.filter(status="active").first()
@@ -113,6 +114,7 @@ def my_profile(account: PortalAccount) -> PortalProfile:
             institution_name=client.institution.name,
             enrolled_at=client.created_at,
         )
+        rows = _rows(account, list(_entries(account, include_mine=False)[:recent]))
         ledger.record(
             actor=actor_of(account.user),
             action="portal.profile.view",
@@ -120,8 +122,9 @@ def my_profile(account: PortalAccount) -> PortalProfile:
             client_id=str(client.id),
             resource_type="Client",
             resource_id=str(client.id),
+            detail={"recent_accesses": len(rows)},
         )
-    return profile
+    return profile, rows
 
 
 def _entries(account: PortalAccount, include_mine: bool) -> Any:
@@ -202,11 +205,6 @@ def _rows(account: PortalAccount, entries: list[LedgerEntry]) -> list[AccessRow]
             )
         )
     return rows
-
-
-def recent_access(account: PortalAccount, *, limit: int = 5) -> list[AccessRow]:
-    """The latest accesses by others, for the home page (its read is `my_profile`'s event)."""
-    return _rows(account, list(_entries(account, include_mine=False)[:limit]))
 
 
 def access_log(

@@ -152,8 +152,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 @require_GET
 @portal_login_required
 def home(request: HttpRequest, account: Any) -> HttpResponse:
-    profile = selectors.my_profile(account)
-    recent = selectors.recent_access(account)
+    profile, recent = selectors.my_profile(account)
     return render(request, "portal/home.html", {"profile": profile, "recent": recent})
 
 
