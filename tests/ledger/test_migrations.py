@@ -1,5 +1,6 @@
 """The ledger's migrations are reversible, and the data migration gives a ledger written before
-tiles and row seals existed its tile nodes and its (v1) Client row seals."""
+tiles and row seals existed its tile nodes (16 leaves and up, after 0004) and its (v1) Client
+row seals."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from careledger.ledger import merkle
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BEFORE = [("ledger", "0001_initial")]
-AFTER = [("ledger", "0003_backfill_tiles_and_row_seals")]
+AFTER = [("ledger", "0004_backfill_16_leaf_tiles")]
 
 
 def migrate(targets):  # type: ignore[no-untyped-def]
@@ -59,7 +60,8 @@ def test_backfill_writes_tiles_and_v1_seals_and_reverses(db):
     apps = migrate(AFTER)
     Node = apps.get_model("ledger", "LedgerNode")
     Seal = apps.get_model("ledger", "RowSeal")
-    assert sorted(Node.objects.values_list("level", "index")) == [(8, 0), (8, 1), (9, 0)]
+    expected = [(level, i) for level in range(4, 10) for i in range(600 >> level)]
+    assert sorted(Node.objects.values_list("level", "index")) == expected
     hashes = [
         bytes.fromhex(e.leaf_hash)
         for e in apps.get_model("ledger", "LedgerEntry").objects.order_by("seq")
@@ -73,5 +75,5 @@ def test_backfill_writes_tiles_and_v1_seals_and_reverses(db):
 
     apps = migrate(BEFORE)  # reversible
     assert "ledger_rowseal" not in connection.introspection.table_names()
-    migrate([("ledger", "0003_backfill_tiles_and_row_seals")])
+    migrate(AFTER)
     apps.get_model("ledger", "LedgerEntry").objects.all().delete()

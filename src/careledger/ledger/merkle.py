@@ -128,7 +128,13 @@ class Frontier:
 
     def append(self, leaf_hash: bytes) -> None:
         """Add the next leaf (its `leaf_hash`, not its data)."""
-        self.push(leaf_hash)
+        node = _check_hash(leaf_hash, "leaf hash")
+        size = self.size
+        while size & 1:
+            node = node_hash(self.nodes.pop(), node)
+            size >>= 1
+        self.nodes.append(node)
+        self.size += 1
 
     def push(self, leaf_hash: bytes) -> list[bytes]:
         """Add the next leaf and return the perfect subtrees it completes, by level.

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from django.db.models import Q
+from django.db import connection
 
 from careledger.ledger import merkle, treemath
 from careledger.ledger.models import TILE_LEVEL, LedgerEntry, LedgerHead, LedgerNode, node_key
@@ -28,9 +28,22 @@ class ProofError(ValueError):
     """The proof cannot be made: a size or index outside the log, or a missing entry."""
 
 
+# Plain SQL on the proof path (three small queries): the ORM's query building cost more than
+# the queries themselves. Table names come from the models; values are bound parameters.
+_HEAD = LedgerHead._meta.db_table
+_NODES = LedgerNode._meta.db_table
+_ENTRIES = LedgerEntry._meta.db_table
+
+
+def _rows(sql: str, params: list[int]) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 def tree_size() -> int:
-    head = LedgerHead.objects.filter(pk=1).only("size").first()
-    return head.size if head else 0
+    rows = _rows(f"SELECT size FROM {_HEAD} WHERE id = %s", [1])  # noqa: S608
+    return rows[0][0] if rows else 0
 
 
 def _merge(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -47,12 +60,11 @@ def _leaf_hashes(spans: Iterable[tuple[int, int]]) -> dict[int, bytes]:
     merged = _merge(spans)
     if not merged:
         return {}
-    where = Q()
-    for lo, hi in merged:
-        where |= Q(seq__gte=lo, seq__lt=hi)
+    where = " OR ".join(["(seq >= %s AND seq < %s)"] * len(merged))
+    params = [bound for span in merged for bound in span]
     found = {
         seq: bytes.fromhex(h)
-        for seq, h in LedgerEntry.objects.filter(where).values_list("seq", "leaf_hash")
+        for seq, h in _rows(f"SELECT seq, leaf_hash FROM {_ENTRIES} WHERE {where}", params)  # noqa: S608
     }
     for lo, hi in merged:
         for seq in range(lo, hi):
@@ -65,10 +77,11 @@ def range_hashes(ranges: list[treemath.Range]) -> list[bytes]:
     """MTH(D[lo:hi]) for each RFC 9162 subtree range, from stored nodes and tile leaves."""
     parts = [treemath.perfect_parts(lo, hi) for lo, hi in ranges]
     wanted = {node_key(level, index) for ps in parts for level, index in ps if level >= TILE_LEVEL}
-    nodes = {
-        key: bytes.fromhex(h)
-        for key, h in LedgerNode.objects.filter(id__in=wanted).values_list("id", "hash")
-    }
+    nodes = {}
+    if wanted:
+        marks = ", ".join(["%s"] * len(wanted))
+        sql = f"SELECT id, hash FROM {_NODES} WHERE id IN ({marks})"  # noqa: S608
+        nodes = {key: bytes.fromhex(h) for key, h in _rows(sql, sorted(wanted))}
     spans = set()
     for ps in parts:
         for level, index in ps:
@@ -119,10 +132,10 @@ def consistency_proof(old_size: int, new_size: int) -> list[bytes]:
 
 
 def leaf_hash(seq: int) -> bytes:
-    row = LedgerEntry.objects.filter(seq=seq).values_list("leaf_hash", flat=True).first()
-    if row is None:
+    rows = _rows(f"SELECT leaf_hash FROM {_ENTRIES} WHERE seq = %s", [seq])  # noqa: S608
+    if not rows:
         raise ProofError(f"entry {seq} does not exist")
-    return bytes.fromhex(row)
+    return bytes.fromhex(rows[0][0])
 
 
 __all__ = [
