@@ -76,8 +76,8 @@ def test_an_admin_cannot_unlock_another_institutions_user(world, login, other_ad
     assert denied["detail"] == {"reason": "other_institution"}
 
 
-@pytest.mark.parametrize("who", ["manager", "doctor", "nurse", "auditor", "analyst", "outsider"])
-def test_other_roles_cannot_open_the_admin_pages(world, login, who):  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("who", ["manager", "doctor", "nurse", "analyst", "outsider"])
+def test_other_roles_cannot_open_the_staff_account_pages(world, login, who):  # type: ignore[no-untyped-def]
     user = getattr(world, who)
     http = login(user)
     for url in (
@@ -92,7 +92,31 @@ def test_other_roles_cannot_open_the_admin_pages(world, login, who):  # type: ig
         assert response.status_code == 403, name
     world.doctor.refresh_from_db()
     assert world.doctor.is_active
-    assert len(events("account.admin_pages", outcome="denied")) == 8
+    assert len(events("account.view", outcome="denied")) == 2
+    assert len(events("account.admin_pages", outcome="denied")) == 6
+
+
+def test_the_auditor_sees_the_lists_but_cannot_act(world, login):  # type: ignore[no-untyped-def]
+    lock_out("nurse")
+    http = login(world.auditor)
+    users = http.get(reverse("accounts:admin_users")).content.decode()
+    assert 'id="user-nurse"' in users and "已锁定" in users
+    assert reverse("accounts:admin_set_active") not in users
+    assert reverse("accounts:admin_reset_link") not in users
+    locked = http.get(reverse("accounts:admin_locked")).content.decode()
+    assert 'id="locked-nurse"' in locked and reverse("accounts:admin_unlock") not in locked
+    assert http.post(reverse("accounts:admin_unlock"), {"user": world.nurse.pk}).status_code == 403
+    assert lockout.is_locked("nurse")
+    get_link = reverse("accounts:admin_reset_link") + f"?user={world.nurse.pk}"
+    assert http.get(get_link).status_code == 403
+    assert len(events("account.admin_pages", outcome="denied")) == 2
+
+
+def test_the_menu_offers_staff_accounts_to_admins_and_auditors_only(world, login):  # type: ignore[no-untyped-def]
+    url = reverse("accounts:admin_users")
+    assert url in login(world.admin).get("/").content.decode()
+    assert url in login(world.auditor).get("/").content.decode()
+    assert url not in login(world.manager).get("/").content.decode()
 
 
 def test_an_admin_does_not_act_on_themselves(world, login):  # type: ignore[no-untyped-def]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TEST_PASSWORD, make_citizen_id
+from conftest import TEST_PASSWORD, make_citizen_id, totp_code, totp_device
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
@@ -61,9 +61,16 @@ class Session:
         self.page.goto(self.base + path)
 
     def sign_in(self, username: str) -> None:
+        from careledger.accounts.models import User
+
+        device = totp_device(User.objects.get(username=username))  # enrolled before
         self.go("/login/")
         self.page.fill("#id_username", username)
         self.page.fill("#id_password", TEST_PASSWORD)
+        self.page.click("button[type=submit]")
+        # Then the real MFA page, with the code the user's authenticator app would show.
+        self.page.wait_for_url(re.compile(r"/account/mfa/\?"))
+        self.page.fill("#id_code", totp_code(device))
         self.page.click("button[type=submit]")
         self.page.wait_for_url(self.base + "/")
 

@@ -1,8 +1,9 @@
-"""Institution admin pages: the institution's staff accounts, locked accounts and the actions
-on them (unlock, reset link, MFA reset, disable/enable).
+"""Staff-account pages: the institution's staff accounts, locked accounts and the actions on
+them (unlock, reset link, MFA reset, disable/enable).
 
-Only institution admins open these pages (others get 403, ledgered); every action is checked
-again per target by `admin_services.check_may_manage`. Targets are passed as a form or query
+Institution admins and auditors (the policy's `user.view`) see the two lists; only institution
+admins act (others get 403, ledgered), and every action is checked again per target by
+`admin_services.check_may_manage`. Targets are passed as a form or query
 field (`user`), never in the path. Issuing a reset link and resetting MFA need a fresh MFA
 (step-up); they show a confirmation page on GET and act on POST.
 """
@@ -25,31 +26,39 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from careledger.accounts import admin_services, lockout, mfa
 from careledger.accounts.models import User
-from careledger.accounts.permissions import may_open_admin_pages
+from careledger.accounts.permissions import may_open_admin_pages, may_view_staff_accounts
 from careledger.accounts.stepup import step_up_required
 from careledger.accounts.views import safe_next
 from careledger.ledger import services as ledger
 
 
-def admin_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        user = request.user
-        if not may_open_admin_pages(
-            actor_role=user.role,  # type: ignore[union-attr]
-            actor_institution=user.institution_id,  # type: ignore[union-attr]
-        ):
-            with transaction.atomic():
-                ledger.record(
-                    actor=mfa.actor(user),  # type: ignore[arg-type]
-                    action="account.admin_pages",
-                    outcome=ledger.Outcome.DENIED,
-                    detail={"reason": "role"},
-                )
-            raise admin_services.AccountDenied("role")
-        return view(request, *args, **kwargs)
+def _gate(allowed: Callable[..., bool], page: str) -> Callable[..., Any]:
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            user = request.user
+            if not allowed(
+                actor_role=user.role,  # type: ignore[union-attr]
+                actor_institution=user.institution_id,  # type: ignore[union-attr]
+            ):
+                with transaction.atomic():
+                    ledger.record(
+                        actor=mfa.actor(user),  # type: ignore[arg-type]
+                        action=page,
+                        outcome=ledger.Outcome.DENIED,
+                        detail={"reason": "role"},
+                    )
+                raise admin_services.AccountDenied("role")
+            return view(request, *args, **kwargs)
 
-    return wrapped
+        return wrapped
+
+    return decorator
+
+
+# Admins and auditors see the pages; only admins act (each target is checked again).
+viewers_only = _gate(may_view_staff_accounts, "account.view")
+admin_only = _gate(may_open_admin_pages, "account.admin_pages")
 
 
 def _target(request: HttpRequest) -> User:
@@ -83,18 +92,28 @@ def _rows(actor: User) -> list[dict[str, Any]]:
     ]
 
 
+def _can_manage(request: HttpRequest) -> bool:
+    user = request.user
+    return may_open_admin_pages(
+        actor_role=user.role,  # type: ignore[union-attr]
+        actor_institution=user.institution_id,  # type: ignore[union-attr]
+    )
+
+
 @login_required
-@admin_only
+@viewers_only
 def users(request: HttpRequest) -> HttpResponse:
     rows = _rows(request.user)  # type: ignore[arg-type]
-    return render(request, "accounts/admin_users.html", {"rows": rows})
+    context = {"rows": rows, "can_manage": _can_manage(request)}
+    return render(request, "accounts/admin_users.html", context)
 
 
 @login_required
-@admin_only
+@viewers_only
 def locked(request: HttpRequest) -> HttpResponse:
     rows = [r for r in _rows(request.user) if r["locked_until"]]  # type: ignore[arg-type]
     context = {
+        "can_manage": _can_manage(request),
         "rows": rows,
         "limit": lockout.failure_limit(),
         "minutes": int(lockout.cool_off().total_seconds() // 60),

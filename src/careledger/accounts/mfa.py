@@ -138,7 +138,7 @@ def secret_text(device: TOTPDevice) -> str:
     return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
 
 
-def qr_svg(uri: str, *, label: str) -> str:
+def qr_svg(uri: str, *, label: str, size: int = 220) -> str:
     """The otpauth:// URI as inline SVG markup (no script, no style, no external image)."""
     image = qrcode.make(
         uri,
@@ -148,5 +148,6 @@ def qr_svg(uri: str, *, label: str) -> str:
         error_correction=qrcode.constants.ERROR_CORRECT_M,
     )
     svg = image.to_string(encoding="unicode")
-    svg = re.sub(r'^<svg width="[^"]*" height="[^"]*"', "<svg", svg)
+    # Pixel size as SVG attributes (not a style attribute: the CSP allows no inline styles).
+    svg = re.sub(r'^<svg width="[^"]*" height="[^"]*"', f'<svg width="{size}" height="{size}"', svg)
     return svg.replace("<svg ", f'<svg class="mfa-qr" role="img" aria-label="{escape(label)}" ', 1)

@@ -1,12 +1,16 @@
-"""Who may manage whose account. Pure rules, no Django (tested without a database).
+"""Who may see and manage whose account. Pure rules, no Django (tested without a database).
 
-Institution admins run their own institution's staff accounts: unlock, reset links, MFA
-reset, disable/enable. They may not act on themselves (a second admin must: one person alone
-cannot both lose and restore a factor), on other institutions' users, or on portal client
-accounts (the portal runs those). Everyone else may manage nobody.
+Seeing the staff-account pages (sign-in state: locked, disabled, authenticator set up) follows
+the policy's `user.view` permission: institution admins and auditors, for their own
+institution. Acting is for institution admins only: unlock, reset links, MFA reset,
+disable/enable. They may not act on themselves (a second admin must: one person alone cannot
+both lose and restore a factor), on other institutions' users, or on portal client accounts
+(the portal runs those). Everyone else may manage nobody.
 """
 
 from __future__ import annotations
+
+from careledger.access.roles import Action, permits
 
 MANAGER_ROLES = frozenset({"institution_admin"})
 
@@ -35,5 +39,10 @@ def manage_refusal(
     return None
 
 
+def may_view_staff_accounts(*, actor_role: str, actor_institution: object) -> bool:
+    return permits(actor_role, Action.USER_VIEW) and actor_institution is not None
+
+
 def may_open_admin_pages(*, actor_role: str, actor_institution: object) -> bool:
+    """The action pages (and their POSTs): institution admins only."""
     return actor_role in MANAGER_ROLES and actor_institution is not None

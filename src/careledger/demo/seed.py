@@ -74,8 +74,43 @@ def _users(institution: Institution, teams: dict[str, CareTeam]) -> dict[str, Us
             user.save()
         for team_name in spec.teams:
             CareTeamMembership.objects.get_or_create(care_team=teams[team_name], user=user)
+        _second_factor(user)
         users[spec.username] = user
     return users
+
+
+DEMO_BACKUP_CODES = 5
+
+
+def _second_factor(user: User) -> None:
+    """Staff sign in with a TOTP code (careledger.accounts.mfa): give each demo user a confirmed
+    authenticator and a few backup codes, once; a second run keeps the devices it finds."""
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from careledger.accounts import mfa
+
+    if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        TOTPDevice.objects.create(user=user, name=mfa.TOTP_NAME, confirmed=True)
+    if not StaticDevice.objects.filter(user=user).exists():
+        mfa.new_backup_codes(user, count=DEMO_BACKUP_CODES)
+
+
+def demo_second_factors() -> dict[str, tuple[str, list[str]]]:
+    """{username: (authenticator key, unused backup codes)} for the demo printout only."""
+    from django_otp.plugins.otp_static.models import StaticToken
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from careledger.accounts import mfa
+
+    found = {}
+    for spec in USERS:
+        device = TOTPDevice.objects.filter(user__username=spec.username, confirmed=True).first()
+        if device is None:
+            continue
+        codes = StaticToken.objects.filter(device__user=device.user_id).order_by("id")
+        found[spec.username] = (mfa.secret_text(device), [t.token for t in codes])
+    return found
 
 
 def synthetic_client(fake: Faker, rng: random.Random, team_id) -> ClientInput:  # type: ignore[no-untyped-def]

@@ -21,6 +21,7 @@ NAV = [
     ("clients:search", _("Client search"), Action.CLIENT_SEARCH, "search"),
     ("clients:enrol", _("Enrol client"), Action.CLIENT_ENROL, "person-plus"),
     ("web:teams", _("Care teams"), Action.TEAM_VIEW, "diagram-3"),
+    ("accounts:admin_users", _("Staff accounts"), Action.USER_VIEW, "person-gear"),
 ]
 
 # What the templates may offer, by the name they use (`{% if can.enrol %}`).

@@ -5,7 +5,13 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from careledger.demo.seed import DEMO_PASSWORD, USERS, seed, seed_portal_demo
+from careledger.demo.seed import (
+    DEMO_PASSWORD,
+    USERS,
+    demo_second_factors,
+    seed,
+    seed_portal_demo,
+)
 from careledger.request_context import RequestContext, bound, new_request_id
 
 
@@ -30,6 +36,13 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  {user.username:<10} {user.role:<18} {user.display_name}  teams: {teams}"
             )
+        self.stdout.write(
+            "two-step verification (demo mode only): add the key to an authenticator app "
+            "(time-based, 6 digits) or use one of the backup codes, each once:"
+        )
+        for username, (key, codes) in demo_second_factors().items():
+            self.stdout.write(f"  {username:<10} key {key}")
+            self.stdout.write(f"  {'':<10} backup codes {' '.join(codes) or '(all used)'}")
         if portal_phone:
             self.stdout.write(
                 f"client portal (demo mode only): /portal/login/ with mobile {portal_phone}; "
