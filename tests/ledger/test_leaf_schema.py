@@ -53,6 +53,7 @@ def test_a_read_carries_every_audit_event_field(world):
     assert leaf["v"] == ledger.SCHEMA_VERSION == 2
     assert leaf["seq"] == entry.seq
     assert leaf["actor"] == str(world.doctor.id) and leaf["role"] == "doctor"
+    assert leaf["department"] == str(world.team_a.department_id)
     assert leaf["institution"] == str(world.inst.id)
     assert leaf["client"] == str(enrolled.client_id)
     assert leaf["resource"] == {"type": "Client", "id": str(enrolled.client_id)}
@@ -70,6 +71,13 @@ def test_the_actors_department_is_recorded_when_known():
     assert (
         json.loads(ledger.record(actor=ledger.SYSTEM, action="test.sys").leaf)["department"] == ""
     )
+
+
+def test_a_user_in_no_care_team_records_no_department(world):
+    from careledger.access.enforce import actor_of
+
+    assert actor_of(world.auditor).department == ""
+    assert actor_of(world.manager).department == str(world.team_a.department_id)
 
 
 def test_an_actor_without_a_department_still_records(db):

@@ -23,6 +23,7 @@ from careledger.institutions.models import CareTeamMembership
 from careledger.ledger import services as ledger
 
 _TEAM_CACHE = "_careledger_team_ids"
+_DEPARTMENT_CACHE = "_careledger_department_ids"
 
 
 class AccessDenied(PermissionDenied):
@@ -35,13 +36,22 @@ def team_ids(user: User) -> frozenset[uuid.UUID]:
     """The user's care teams, read once per request (the user object lives one request)."""
     cached = getattr(user, _TEAM_CACHE, None)
     if cached is None:
-        cached = frozenset(
+        rows = list(
             CareTeamMembership.objects.filter(user=user, care_team__is_active=True).values_list(
-                "care_team_id", flat=True
+                "care_team_id", "care_team__department_id"
             )
         )
+        cached = frozenset(team for team, _department in rows)
         setattr(user, _TEAM_CACHE, cached)
+        # The ledger records the actor's department (FHIR AuditEvent agent), from the same rows.
+        setattr(user, _DEPARTMENT_CACHE, ",".join(sorted({str(d) for _t, d in rows})))
     return cached
+
+
+def department_of(user: User) -> str:
+    """The department(s) of the user's active care teams, comma-joined ("" when none)."""
+    team_ids(user)
+    return getattr(user, _DEPARTMENT_CACHE, "")
 
 
 def emergency_client_ids(user: User) -> frozenset[uuid.UUID]:
@@ -79,7 +89,10 @@ def actor_of(user: User) -> ledger.Actor:
     if not getattr(user, "is_authenticated", False):
         return ledger.Actor(id="anonymous", role="anonymous", institution_id="")
     return ledger.Actor(
-        id=str(user.id), role=user.role, institution_id=str(user.institution_id or "")
+        id=str(user.id),
+        role=user.role,
+        institution_id=str(user.institution_id or ""),
+        department=department_of(user),
     )
 
 
