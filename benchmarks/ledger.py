@@ -28,6 +28,7 @@ import datetime as dt
 import os
 import random
 import secrets
+import shutil
 import statistics
 import subprocess
 import sys
@@ -267,6 +268,7 @@ def main() -> None:
                 cwd=ROOT,
             )
         finally:
+            shutil.rmtree(env["CARELEDGER_VAR_DIR"], ignore_errors=True)  # ~1 GB of SQLite
             if dbname:
                 subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", dbname], check=False)
 
