@@ -16,9 +16,7 @@ CLIENT = uuid.uuid4()
 
 
 def subject(role: str = "doctor", *, teams=(), grants=(), institution=INST) -> Subject:  # type: ignore[no-untyped-def]
-    return Subject(
-        uuid.uuid4(), role, institution, True, frozenset(teams), frozenset(grants)
-    )
+    return Subject(uuid.uuid4(), role, institution, True, frozenset(teams), frozenset(grants))
 
 
 SCOPE = ClientScope(CLIENT, INST, frozenset({TEAM}))
