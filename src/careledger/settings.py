@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "careledger.accounts",
     "careledger.access",
     "careledger.clients",
+    "careledger.audit",
     "careledger.notifications",
     "careledger.portal",
     "careledger.web",
@@ -188,6 +189,9 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# --- oversight: break-glass and the anomaly scan (careledger.audit) ------------------------
+CARELEDGER_BREAK_GLASS_MAX_MINUTES = env_int("CARELEDGER_BREAK_GLASS_MAX_MINUTES", 60)
+
 # --- notifications (careledger.notifications) and the client portal (careledger.portal) ----
 CARELEDGER_NOTIFY_BACKEND = env_str("CARELEDGER_NOTIFY_BACKEND", "console")
 CARELEDGER_OUTBOX_DIR = Path(env_str("CARELEDGER_OUTBOX_DIR", str(VAR_DIR / "outbox")))
@@ -241,6 +245,10 @@ CARELEDGER_LEDGER_SIGN_SECONDS = env_int("CARELEDGER_LEDGER_SIGN_SECONDS", 600)
 CELERY_BEAT_SCHEDULE["ledger-sign-tree-head"] = {
     "task": "careledger.ledger.sign_tree_head",
     "schedule": float(CARELEDGER_LEDGER_SIGN_SECONDS),
+}
+CELERY_BEAT_SCHEDULE["audit-anomaly-scan"] = {
+    "task": "careledger.audit.tasks.scan_anomalies",
+    "schedule": 600.0,  # every 10 minutes; the scan only judges complete hours
 }
 
 # --- logs: JSON lines, ids only -----------------------------------------------------------

@@ -7,5 +7,6 @@ urlpatterns = [
     path("clients/", include("careledger.clients.urls")),
     path("account/", include("careledger.accounts.urls")),
     path("portal/", include("careledger.portal.urls")),
+    path("audit/", include("careledger.audit.urls")),
     path("", include("careledger.web.urls")),
 ]

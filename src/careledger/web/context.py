@@ -22,6 +22,9 @@ NAV = [
     ("clients:enrol", _("Enrol client"), Action.CLIENT_ENROL, "person-plus"),
     ("web:teams", _("Care teams"), Action.TEAM_VIEW, "diagram-3"),
     ("accounts:admin_users", _("Staff accounts"), Action.USER_VIEW, "person-gear"),
+    ("audit:events", _("Audit log"), Action.AUDIT_VIEW, "journal-text"),
+    ("audit:break_glass_queue", _("Emergency access review"), Action.BREAK_GLASS_REVIEW, "unlock"),
+    ("audit:alerts", _("Security alerts"), Action.ALERT_MANAGE, "bell"),
 ]
 
 # What the templates may offer, by the name they use (`{% if can.enrol %}`).
@@ -33,6 +36,11 @@ CAN = {
     "edit": Action.CLIENT_UPDATE,
     "history": Action.CLIENT_HISTORY,
     "teams": Action.TEAM_VIEW,
+    "audit": Action.AUDIT_VIEW,
+    "audit_export": Action.AUDIT_EXPORT,
+    "alerts": Action.ALERT_MANAGE,
+    "break_glass": Action.BREAK_GLASS,
+    "break_glass_review": Action.BREAK_GLASS_REVIEW,
 }
 
 
