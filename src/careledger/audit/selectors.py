@@ -26,6 +26,7 @@ from careledger.access.enforce import actor_of, require
 from careledger.access.models import BreakGlassGrant, ReviewStatus
 from careledger.access.roles import Action
 from careledger.accounts.models import User
+from careledger.audit import labels
 from careledger.audit.models import Alert, AlertStatus
 from careledger.clients import identifiers as ids
 from careledger.clients import indexing
@@ -72,6 +73,14 @@ class EventRow:
     ip: str
     request_id: str
     reason: str
+
+    @property
+    def role_label(self) -> str:
+        return labels.role_label(self.role)
+
+    @property
+    def purpose_label(self) -> str:
+        return labels.purpose_label(self.purpose)
 
 
 def _resolve_client(actor: User, text: str) -> str:
