@@ -109,7 +109,13 @@ def test_list_pages_without_n_plus_one(world, client, django_assert_max_num_quer
     with django_assert_max_num_queries(25) as large:
         page = client.get("/api/clients/", **auth).json()
     assert page["total"] == 30 and len(page["items"]) == 25 and page["pages"] == 2
-    assert len(large.captured_queries) == len(small.captured_queries)
+
+    def per_page(captured):  # type: ignore[no-untyped-def]
+        # A ledger append may also store the Merkle nodes it completes: a bounded write that
+        # depends on the ledger's size, not on the page (see ledger.models.LedgerNode).
+        return [q for q in captured if "ledger_ledgernode" not in q["sql"]]
+
+    assert len(per_page(large.captured_queries)) == len(per_page(small.captured_queries))
 
 
 def test_openapi_lists_the_client_routes(client):
