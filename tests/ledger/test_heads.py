@@ -217,3 +217,22 @@ def test_an_empty_ledger_has_nothing_to_sign_but_the_key_announcement(db):
     row = heads.do_sign_head()
     assert row.size == 1  # the ledger.key.create event itself
     assert proofs.tree_size() == 1
+
+
+def test_rotating_the_key_keeps_old_heads_checkable_and_publishes_both(world, capsys):
+    grow()
+    old = heads.do_sign_head()
+    call_command("ledger", "rotate-key")
+    assert "new signing key" in capsys.readouterr().out
+    new = SignedTreeHead.objects.order_by("-size").first()
+    assert new.key_id != old.key_id and new.size > old.size
+    assert SigningKey.objects.get(pk=old.key_id).retired_at is not None
+    published = heads.public_key_info()
+    assert published["key_id"] == new.key_id
+    assert {k["key_id"] for k in published["keys"]} == {old.key_id, new.key_id}
+    assert LedgerEntry.objects.filter(action="ledger.key.create").count() == 2
+    from careledger.ledger.verify import verify
+
+    report = verify()
+    assert report.ok, report.problems
+    assert report.heads == 2

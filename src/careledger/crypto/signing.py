@@ -94,11 +94,13 @@ def current_signer(purpose: str = LEDGER) -> tuple[Signer, bool]:
     return Signer(row.key_id, bytes(row.public_key), private), created
 
 
-def retire_current(purpose: str = LEDGER) -> int:
-    """Retire the current key (the next signature creates a new one); old heads stay checkable."""
-    return SigningKey.objects.filter(purpose=purpose, retired_at__isnull=True).update(
-        retired_at=timezone.now()
-    )
+def retire_current(purpose: str = LEDGER) -> list[str]:
+    """Retire the current key (the next signature creates a new one); returns the retired key
+    ids. What it signed stays checkable: retired keys stay stored and published."""
+    rows = SigningKey.objects.filter(purpose=purpose, retired_at__isnull=True)
+    retired = list(rows.values_list("key_id", flat=True))
+    rows.update(retired_at=timezone.now())
+    return retired
 
 
 def public_keys(purpose: str = LEDGER) -> dict[str, bytes]:

@@ -122,6 +122,22 @@ def do_sign_head() -> SignedTreeHead:
         )
 
 
+def do_rotate_key() -> SignedTreeHead:
+    """Retire the signing key and sign the current tree with a new one (announced in the ledger
+    like the first). Heads signed before stay checkable with the retired key, which stays
+    published; witnesses and clients should pin the new key id from now on."""
+    with transaction.atomic():
+        _locked_head()  # no head is signed half-way through the switch
+        old = signing.retire_current()
+        signer = ensure_signer()
+        record(
+            actor=SYSTEM,
+            action="ledger.key.rotate",
+            detail={"key_id": signer.key_id, "retired": old},
+        )
+        return do_sign_head()
+
+
 def public_key_info() -> dict[str, Any]:
     """What verifiers need: the current key, every key that ever signed, and the log id."""
     signer = ensure_signer()
@@ -231,6 +247,7 @@ __all__ = [
     "Imported",
     "do_add_witness",
     "do_import_cosignature",
+    "do_rotate_key",
     "do_sign_head",
     "ensure_signer",
     "export_head",

@@ -3,6 +3,7 @@
     careledger ledger verify [--trusted-key KEY_ID ...] [--skip-rows]
     careledger ledger sign
     careledger ledger public-key
+    careledger ledger rotate-key
     careledger ledger export-head [--size N] [--from-size M] > head.json
     careledger ledger import-cosignature FILE
     careledger ledger witness add NAME PUBKEY | witness list | witness keygen FILE
@@ -62,6 +63,7 @@ class Command(BaseCommand):
         )
         sub.add_parser("sign", help="sign a tree head now (no-op if nothing was appended)")
         sub.add_parser("public-key", help="print the ledger's public key(s) as JSON")
+        sub.add_parser("rotate-key", help="retire the signing key, sign with a new one")
         export = sub.add_parser("export-head", help="print a signed tree head for a witness")
         export.add_argument("--size", type=int, help="an earlier head (default: sign the latest)")
         export.add_argument(
@@ -143,6 +145,12 @@ class Command(BaseCommand):
         from careledger.ledger import heads
 
         self.emit(heads.public_key_info())
+
+    def do_rotate_key(self, options: dict[str, Any]) -> None:
+        from careledger.ledger import heads
+
+        row = heads.do_rotate_key()
+        self.stdout.write(f"new signing key {row.key_id}; tree head {row.size} signed with it")
 
     def do_export_head(self, options: dict[str, Any]) -> None:
         from careledger.ledger import heads, proofs
