@@ -131,3 +131,20 @@ def test_compiled_catalogue_matches_its_source(po: Path) -> None:
             assert compiled.ngettext(msgid, str(entry["msgid_plural"]), 1) == entry["msgstr"][0]  # type: ignore[index]
         else:
             assert compiled.gettext(msgid) == entry["msgstr"][0], msgid  # type: ignore[index]
+
+
+def test_a_message_in_several_catalogues_says_the_same_everywhere() -> None:
+    """Django merges the catalogues and the first app wins, so two translations of one message
+    would show one app's words on another app's page."""
+    seen: dict[str, tuple[str, list[str]]] = {}
+    clashes = []
+    for po in CATALOGUES:
+        for entry in read_po(po):
+            msgid = str(entry["msgid"])
+            if not msgid:
+                continue
+            msgstr = entry["msgstr"]  # type: ignore[assignment]
+            if msgid in seen and seen[msgid][1] != msgstr:
+                clashes.append((msgid, seen[msgid][0], str(po.relative_to(SRC))))
+            seen.setdefault(msgid, (str(po.relative_to(SRC)), msgstr))  # type: ignore[arg-type]
+    assert not clashes, clashes
