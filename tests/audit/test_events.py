@@ -134,3 +134,9 @@ def test_neutralise_formula() -> None:
         assert neutralise_formula(dangerous).startswith("'")
     assert neutralise_formula("client.view") == "client.view"
     assert neutralise_formula("") == ""
+
+
+def test_an_export_with_a_bad_filter_is_refused_and_exports_nothing(world, history, login):
+    response = login(world.auditor).get("/audit/events/export.csv", {"client": "not-a-card"})
+    assert response.status_code == 302 and response["Location"] == "/audit/events/"
+    assert not LedgerEntry.objects.filter(action="audit.export").exists()

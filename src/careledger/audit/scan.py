@@ -10,7 +10,6 @@ already pass the absolute floor in the hour, which keeps the scan cheap on a lar
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections import defaultdict
 
 from django.db import IntegrityError, transaction
@@ -21,6 +20,7 @@ from django.utils import timezone
 from careledger.accounts.models import User
 from careledger.audit import anomaly
 from careledger.audit.models import Alert
+from careledger.audit.selectors import uuid_or_none
 from careledger.ledger import services as ledger
 from careledger.ledger.models import LedgerEntry
 
@@ -102,7 +102,7 @@ def _baseline(actor_ids: list[str], before: dt.datetime) -> dict[str, list[int]]
 def _raise(
     institution_id: str, finding: anomaly.Finding, start: dt.datetime, end: dt.datetime
 ) -> bool:
-    user = User.objects.filter(pk=_uuid_or_none(finding.actor_id)).first()
+    user = User.objects.filter(pk=uuid_or_none(finding.actor_id)).first()
     try:
         with transaction.atomic():
             Alert.objects.create(
@@ -120,13 +120,6 @@ def _raise(
     except IntegrityError:
         return False  # already raised by an earlier run over the same hour
     return True
-
-
-def _uuid_or_none(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
 
 
 def scan(

@@ -28,6 +28,7 @@ from careledger.access.roles import Action
 from careledger.accounts.models import User
 from careledger.audit import labels
 from careledger.audit.models import Alert, AlertStatus
+from careledger.audit.services import check_review
 from careledger.clients import identifiers as ids
 from careledger.clients import indexing
 from careledger.clients.models import Client, MembershipCard
@@ -140,7 +141,7 @@ def _events(actor: User, flt: EventFilter) -> tuple[QuerySet[LedgerEntry], str]:
 
 
 def _rows(entries: list[LedgerEntry]) -> list[EventRow]:
-    user_ids = {e.actor_id for e in entries if _is_uuid(e.actor_id)}
+    user_ids = {e.actor_id for e in entries if uuid_or_none(e.actor_id)}
     users = {str(u.id): u for u in User.objects.filter(pk__in=user_ids)}
     rows = []
     for e in entries:
@@ -167,12 +168,12 @@ def _rows(entries: list[LedgerEntry]) -> list[EventRow]:
     return rows
 
 
-def _is_uuid(value: str) -> bool:
+def uuid_or_none(value: str) -> uuid.UUID | None:
+    """Ledger actor ids are user UUIDs, or words such as "anonymous" and "system"."""
     try:
-        uuid.UUID(value)
+        return uuid.UUID(value)
     except ValueError:
-        return False
-    return True
+        return None
 
 
 def search_events(
@@ -295,8 +296,6 @@ def break_glass_queue(actor: User) -> tuple[list[BreakGlassGrant], list[BreakGla
 
 def break_glass_detail(actor: User, grant_id: uuid.UUID) -> GrantRow:
     """One grant with its reason and every event its holder made on that client meanwhile."""
-    from careledger.audit.services import check_review
-
     grant = BreakGlassGrant.objects.select_related("user", "reviewed_by").get(pk=grant_id)
     check_review(actor=actor, grant=grant)
     until = grant.ended_at or grant.expires_at
@@ -309,7 +308,6 @@ def break_glass_detail(actor: User, grant_id: uuid.UUID) -> GrantRow:
                 recorded_at__lte=until,
             ).order_by("seq")[:500]
         )
-        _ = grant.reason, grant.review_note  # opened inside the audited transaction
         ledger.record(
             actor=actor_of(actor),
             action="access.break_glass.inspect",

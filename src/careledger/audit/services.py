@@ -103,23 +103,6 @@ def do_open_break_glass(
     return grant
 
 
-def do_end_break_glass(*, actor: User, grant_id: uuid.UUID) -> None:
-    """The user closes their emergency access before it runs out."""
-    with transaction.atomic():
-        grant = BreakGlassGrant.objects.select_for_update().get(pk=grant_id, user=actor)
-        if grant.ended_at is None and grant.expires_at > timezone.now():
-            grant.ended_at = timezone.now()
-            grant.save(update_fields=["ended_at"])
-            ledger.record(
-                actor=actor_of(actor),
-                action="access.break_glass.end",
-                purpose="emergency",
-                client_id=str(grant.client_id),
-                resource_type="BreakGlassGrant",
-                resource_id=str(grant.id),
-            )
-
-
 def check_review(*, actor: User, grant: BreakGlassGrant) -> None:
     """Auditors of the grant's institution review it; nobody reviews their own grant."""
     require(actor, Action.BREAK_GLASS_REVIEW, purpose="oversight")

@@ -21,7 +21,6 @@ from careledger.audit.forms import BreakGlassForm
 from careledger.clients import selectors, services
 from careledger.clients.forms import ClientForm
 from careledger.clients.models import Client
-from careledger.clients.services import client_scope
 from careledger.clients.validation import ValidationFailed
 from careledger.institutions.models import CareTeam
 
@@ -128,7 +127,7 @@ def break_glass(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     """Emergency access (紧急访问): reason and duration, after a fresh MFA code (step-up)."""
     _get_or_404(client_id)
     client = Client.objects.get(pk=client_id)
-    if client_scope(client).team_ids & team_ids(request.user):
+    if services.client_scope(client).team_ids & team_ids(request.user):
         return redirect("clients:profile", client_id=client_id)
     audit_services.check_break_glass(actor=request.user, client=client)
     if not stepup.mfa_is_fresh(request):
