@@ -338,8 +338,3 @@ def alerts(actor: User, *, status: str = AlertStatus.OPEN) -> list[Alert]:
             detail={"status": status, "results": len(rows)},
         )
     return rows
-
-
-def open_alert_count(user: User) -> int:
-    """For the navigation badge (no ledger event: a count, no content)."""
-    return Alert.objects.filter(institution_id=user.institution_id, status=AlertStatus.OPEN).count()
