@@ -3,7 +3,6 @@ retries with backoff on 5xx and timeouts, immediate refusal on 4xx. No database.
 
 from __future__ import annotations
 
-import datetime as dt
 import socket
 import time
 
@@ -21,10 +20,10 @@ from careledger.notifications.http_backend import (
     verify_signature,
 )
 
+from .factories import PHONE, outbound_message
 from .sms_server import FakeProvider, Reply
 
 KEY = "test-shared-secret"
-PHONE = "13912345678"
 
 
 @pytest.fixture
@@ -35,17 +34,7 @@ def provider():  # type: ignore[no-untyped-def]
 
 
 def message() -> OutboundMessage:
-    return OutboundMessage(
-        id="9f2c4e",
-        channel="sms",
-        to=PHONE,
-        template="portal_login_code",
-        text="【康链健康】您的客户门户登录验证码为042917",
-        params={"code": "042917"},
-        client_id="c1",
-        purpose="portal_login",
-        created_at=dt.datetime(2026, 11, 23, tzinfo=dt.UTC),
-    )
+    return outbound_message(id="9f2c4e")
 
 
 def backend(url: str, **kw) -> HttpBackend:  # type: ignore[no-untyped-def]

@@ -283,3 +283,35 @@ def test_a_disabled_portal_account_cannot_sign_in(member, portal, outbox) -> Non
     assert response.status_code == 400
     assert p.http.get("/portal/").status_code == 302
     assert json.loads(events("portal.login")[-1].leaf)["detail"]["reason"] == "account_disabled"
+
+
+def test_a_duplicated_delivery_task_sends_one_message(
+    member_with_inst, outbox, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        services.do_request_code(
+            institution_id=member_with_inst.institution_id, phone=PHONE, ip="203.0.113.9"
+        )
+    [enqueue] = callbacks
+    enqueue()
+    enqueue()  # a retried or duplicated task: the challenge is already claimed
+    assert len(sent_codes(outbox)) == 1
+    assert len(events("notify.send")) == 1
+
+
+def test_a_client_made_inactive_after_signing_in_is_refused_and_it_is_ledgered(
+    member, portal, outbox
+) -> None:  # type: ignore[no-untyped-def]
+    from careledger.clients.models import Client
+
+    p = portal()
+    p.sign_in(PHONE, outbox)
+    Client.objects.filter(pk=member.client_id).update(status="inactive")
+    for url in ("/portal/", "/portal/access-log/"):
+        response = p.http.get(url)
+        assert response.status_code == 403, url
+        assert "欧阳明月" not in response.content.decode()
+    refusals = events("portal.access", outcome="denied")
+    assert [json.loads(e.leaf)["detail"]["reason"] for e in refusals] == ["client_inactive"] * 2
+    assert all(e.client_id == str(member.client_id) for e in refusals)
+    assert not events("portal.profile.view") and not events("portal.access_log.view")

@@ -22,6 +22,11 @@ def test_codes_are_six_random_digits() -> None:
     assert any(c.startswith("0") for c in codes) or len(codes) < 2000  # leading zeros kept
 
 
+def test_a_small_code_keeps_its_leading_zeros(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(rules.secrets, "randbelow", lambda _n: 42)
+    assert rules.new_code() == "000042"
+
+
 @pytest.mark.parametrize(
     ("typed", "code"),
     [

@@ -170,7 +170,8 @@ def _json(response: httpx.Response) -> dict[str, object]:
 
 def _provider_code(response: httpx.Response) -> str:
     # Only a short code: a provider's message may echo the recipient back.
-    code = _json(response).get("error") or _json(response).get("code") or ""
+    data = _json(response)
+    code = data.get("error") or data.get("code") or ""
     return str(code)[:40]
 
 

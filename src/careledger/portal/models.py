@@ -16,6 +16,7 @@ are kept only as keyed hashes too, used to count requests for the rate limits.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from django.conf import settings
@@ -23,6 +24,7 @@ from django.db import models
 
 from careledger.clients.models import Client
 from careledger.institutions.models import Institution
+from careledger.portal import rules
 
 
 class PortalAccount(models.Model):
@@ -65,3 +67,9 @@ class LoginChallenge(models.Model):
 
     def __str__(self) -> str:
         return f"LoginChallenge {self.id}"
+
+    def state(self, now: dt.datetime) -> str:
+        """`rules.OPEN`, or why the code no longer works (used, burnt, expired)."""
+        return rules.challenge_state(
+            expires_at=self.expires_at, used_at=self.used_at, burnt_at=self.burnt_at, now=now
+        )

@@ -76,6 +76,18 @@ def check_portal_user(user: User) -> PortalAccount:
     return account
 
 
+def _record(account: PortalAccount, action: str, **fields: Any) -> None:
+    """Ledger one of the account's own portal reads, about its client (inside the caller's
+    transaction)."""
+    ledger.record(
+        actor=actor_of(account.user),
+        action=action,
+        purpose=PURPOSE,
+        client_id=str(account.client_id),
+        **fields,
+    )
+
+
 @dataclass(frozen=True)
 class PortalProfile:
     name: str
@@ -115,11 +127,9 @@ def my_profile(account: PortalAccount, *, recent: int = 5) -> tuple[PortalProfil
             enrolled_at=client.created_at,
         )
         rows = _rows(account, list(_entries(account, include_mine=False)[:recent]))
-        ledger.record(
-            actor=actor_of(account.user),
-            action="portal.profile.view",
-            purpose=PURPOSE,
-            client_id=str(client.id),
+        _record(
+            account,
+            "portal.profile.view",
             resource_type="Client",
             resource_id=str(client.id),
             detail={"recent_accesses": len(rows)},
@@ -215,11 +225,9 @@ def access_log(
     with transaction.atomic():
         page_obj = paginator.get_page(page)
         rows = _rows(account, list(page_obj.object_list))
-        ledger.record(
-            actor=actor_of(account.user),
-            action="portal.access_log.view",
-            purpose=PURPOSE,
-            client_id=str(account.client_id),
+        _record(
+            account,
+            "portal.access_log.view",
             detail={"page": page_obj.number, "include_mine": include_mine},
         )
     return page_obj, rows
@@ -237,22 +245,16 @@ def receipt(account: PortalAccount, seq: int) -> dict[str, Any]:
     ours = LedgerEntry.objects.filter(seq=seq, client_id=str(account.client_id)).exists()
     if not ours:
         with transaction.atomic():
-            ledger.record(
-                actor=actor_of(account.user),
-                action="portal.receipt.download",
+            _record(
+                account,
+                "portal.receipt.download",
                 outcome=ledger.Outcome.DENIED,
-                purpose=PURPOSE,
-                client_id=str(account.client_id),
                 detail={"seq": seq, "reason": "not_this_client"},
             )
         raise NotYourEntry(seq)
     with transaction.atomic():
         data = receipt_for(seq)  # may sign a new tree head, in this transaction
-        ledger.record(
-            actor=actor_of(account.user),
-            action="portal.receipt.download",
-            purpose=PURPOSE,
-            client_id=str(account.client_id),
-            detail={"seq": seq, "tree_size": data["tree_size"]},
+        _record(
+            account, "portal.receipt.download", detail={"seq": seq, "tree_size": data["tree_size"]}
         )
     return data

@@ -236,12 +236,7 @@ def do_verify_code(
         challenge = LoginChallenge.objects.select_for_update().filter(pk=challenge_id).first()
         if challenge is None:
             return Verification(False, "unknown")
-        state = rules.challenge_state(
-            expires_at=challenge.expires_at,
-            used_at=challenge.used_at,
-            burnt_at=challenge.burnt_at,
-            now=now,
-        )
+        state = challenge.state(now)
         if state != rules.OPEN:
             return _refuse(challenge, state)
         matches = constant_time_compare(code_hash(challenge.id, code), challenge.code_hash)

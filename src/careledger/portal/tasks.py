@@ -40,12 +40,7 @@ def _deliver(challenge_id: uuid.UUID, sealed_code: str) -> str:
         )
         if challenge is None or challenge.client is None:
             return "no_recipient"
-        state = rules.challenge_state(
-            expires_at=challenge.expires_at,
-            used_at=challenge.used_at,
-            burnt_at=challenge.burnt_at,
-            now=now,
-        )
+        state = challenge.state(now)
         if challenge.sent_at is not None or state != rules.OPEN:
             return "skipped"
         challenge.sent_at = now
