@@ -23,19 +23,17 @@ answers on 127.0.0.1:5432 or BENCH_POSTGRES_URL is set) and measures, through th
 from __future__ import annotations
 
 import argparse
-import base64
 import datetime as dt
 import os
 import random
-import secrets
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
+
+from _common import throwaway_env
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -217,14 +215,6 @@ def run_one(db: str, args: argparse.Namespace) -> None:
     )
 
 
-def postgres_url() -> str | None:
-    url = os.environ.get("BENCH_POSTGRES_URL")
-    if url:
-        return url
-    probe = subprocess.run(["pg_isready", "-h", "127.0.0.1", "-q"], check=False)
-    return "postgres://postgres@127.0.0.1:5432/postgres" if probe.returncode == 0 else None
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--leaves", type=int, default=1_000_000)
@@ -241,36 +231,20 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     legs = ["sqlite", "postgres"] if args.database == "both" else [args.database]
     for leg in legs:
-        env = dict(os.environ)
-        env["CARELEDGER_MASTER_KEY"] = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
-        env["CARELEDGER_VAR_DIR"] = tempfile.mkdtemp(prefix="careledger-bench-")
-        env["CARELEDGER_LOG_LEVEL"] = "WARNING"
-        dbname = ""
-        if leg == "sqlite":
-            env.pop("DATABASE_URL", None)
-        else:
-            base = postgres_url()
-            if base is None:
-                print("[postgres] skipped: no PostgreSQL on 127.0.0.1:5432")
+        with throwaway_env(leg, f"careledger_bench_ledger_{os.getpid()}") as env:
+            if env is None:
                 continue
-            dbname = f"careledger_bench_ledger_{os.getpid()}"
-            subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", dbname], check=True)
-            env["DATABASE_URL"] = base.rsplit("/", 1)[0] + "/" + dbname
-        passed = [
-            f"--{name}={getattr(args, name)}"
-            for name in ("leaves", "batch", "single", "reads", "proofs")
-        ]
-        try:
+            env["CARELEDGER_LOG_LEVEL"] = "WARNING"
+            passed = [
+                f"--{name}={getattr(args, name)}"
+                for name in ("leaves", "batch", "single", "reads", "proofs")
+            ]
             subprocess.run(
                 [sys.executable, __file__, "--child", leg, *passed],
                 env=env,
                 check=True,
                 cwd=ROOT,
             )
-        finally:
-            shutil.rmtree(env["CARELEDGER_VAR_DIR"], ignore_errors=True)  # ~1 GB of SQLite
-            if dbname:
-                subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", dbname], check=False)
 
 
 if __name__ == "__main__":

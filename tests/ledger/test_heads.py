@@ -135,6 +135,23 @@ def test_export_head_with_a_consistency_proof_for_the_witness(world, capsys):
         call_command("ledger", "export-head", "--size", "2")
 
 
+def test_export_head_refuses_a_from_size_beyond_the_head(world):
+    grow(4)
+    row = heads.do_sign_head()
+    with pytest.raises(heads.HeadError, match="--from-size must be between 0 and"):
+        heads.export_head(row.size, row.size + 1)
+    with pytest.raises(heads.HeadError, match="--from-size must be between 0 and"):
+        heads.export_head(row.size, -1)
+
+
+@pytest.mark.parametrize("name", ["", "   ", "w" * 65])
+def test_a_witness_name_must_be_1_to_64_characters(world, name):
+    public = sth.b64(raw_public(Ed25519PrivateKey.generate()))
+    with pytest.raises(heads.HeadError, match="1-64 characters"):
+        heads.do_add_witness(name=name, public_key=public)
+    assert not LedgerEntry.objects.filter(action="ledger.witness.add").exists()
+
+
 @pytest.fixture
 def witness(world):  # type: ignore[no-untyped-def]
     private = Ed25519PrivateKey.generate()

@@ -52,12 +52,17 @@ class Signer:
         return self._private.sign(message)
 
 
+def _wrap(row: SigningKey, private: Ed25519PrivateKey) -> None:
+    """Wrap the private half under the current KEK (never stored unwrapped)."""
+    raw = private.private_bytes(_RAW, serialization.PrivateFormat.Raw, serialization.NoEncryption())
+    row.kek_id, row.wrapped = kms().wrap(raw, row.wrap_aad())
+
+
 def _new_row(purpose: str) -> tuple[SigningKey, Ed25519PrivateKey]:
     private = Ed25519PrivateKey.generate()
     public = _public_bytes(private)
     row = SigningKey(key_id=fingerprint(public), purpose=purpose, public_key=public)
-    raw = private.private_bytes(_RAW, serialization.PrivateFormat.Raw, serialization.NoEncryption())
-    row.kek_id, row.wrapped = kms().wrap(raw, row.wrap_aad())
+    _wrap(row, private)
     return row, private
 
 
@@ -70,8 +75,7 @@ def _open(row: SigningKey) -> Ed25519PrivateKey:
 
 
 def _rewrap(row: SigningKey, private: Ed25519PrivateKey) -> None:
-    raw = private.private_bytes(_RAW, serialization.PrivateFormat.Raw, serialization.NoEncryption())
-    row.kek_id, row.wrapped = kms().wrap(raw, row.wrap_aad())
+    _wrap(row, private)
     row.rewrapped_at = timezone.now()
     row.save(update_fields=["kek_id", "wrapped", "rewrapped_at"])
 

@@ -178,18 +178,23 @@ def _field(data: dict[str, Any], name: str, kind: type) -> Any:
     return value
 
 
+def _root(data: dict[str, Any]) -> bytes:
+    root = _field(data, "root", str)
+    if not _HEX64.match(root):
+        raise FormatError("'root' must be 64 hex digits")
+    return bytes.fromhex(root)
+
+
 def head_from_json(data: Any) -> SignedHead:
     if not isinstance(data, dict):
         raise FormatError("a tree head must be a JSON object")
     if data.get("format") != TREE_HEAD_FORMAT:
         raise FormatError(f"not a {TREE_HEAD_FORMAT} tree head")
-    root = _field(data, "root", str)
-    if not _HEX64.match(root):
-        raise FormatError("'root' must be 64 hex digits")
+    root = _root(data)
     head = TreeHead(
         log_id=_field(data, "log_id", str),
         size=_field(data, "size", int),
-        root=bytes.fromhex(root),
+        root=root,
         timestamp=_field(data, "timestamp", int),
     )
     public_key = parse_public_key(_field(data, "public_key", str))
@@ -242,13 +247,11 @@ def cosignature_from_json(data: Any) -> CosignatureFile:
         raise FormatError("a co-signature must be a JSON object")
     if data.get("format") != COSIGNATURE_FORMAT:
         raise FormatError(f"not a {COSIGNATURE_FORMAT} co-signature")
-    root = _field(data, "root", str)
-    if not _HEX64.match(root):
-        raise FormatError("'root' must be 64 hex digits")
+    root = _root(data)
     return CosignatureFile(
         log_id=_field(data, "log_id", str),
         size=_field(data, "size", int),
-        root=bytes.fromhex(root),
+        root=root,
         head_timestamp=_field(data, "head_timestamp", int),
         timestamp=_field(data, "timestamp", int),
         key_id=_field(data, "key_id", str),

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from careledger.crypto import signing
 from careledger.crypto.models import SigningKey
+from careledger.ledger import heads as signed_heads
 from careledger.ledger import merkle, proofs, sth, treemath
-from careledger.ledger.models import Cosignature, LedgerHead, SignedTreeHead
+from careledger.ledger.models import Cosignature, SignedTreeHead
 from careledger.ledger.replay import Replay
 
 
@@ -56,8 +57,7 @@ def check_heads(
     replay: Replay, problems: list[str], keys: dict[str, bytes], trusted: set[str] | None
 ) -> tuple[int, int]:
     """Every stored head and co-signature; returns (heads, co-signatures) checked."""
-    head_row = LedgerHead.objects.filter(pk=1).first()
-    log_id = head_row.log_id if head_row else ""
+    log_id = signed_heads.log_id()
     cosigs: dict[int, list[Cosignature]] = {}
     for c in Cosignature.objects.select_related("witness"):
         cosigs.setdefault(c.head_id, []).append(c)
@@ -70,7 +70,7 @@ def check_heads(
         heads += 1
         name = f"tree head {row.size}"
         try:
-            th = sth.TreeHead(row.log_id, row.size, bytes.fromhex(row.root), row.timestamp)
+            th = signed_heads.tree_head(row)
             signature = sth.unb64(row.signature, "signature")
         except (sth.FormatError, ValueError) as exc:
             problems.append(f"{name}: malformed ({exc})")

@@ -116,8 +116,9 @@ def _recheck(found: dict[tuple[str, str], str], replay: Replay) -> list[str]:
             continue
         instance = model._base_manager.filter(pk=row_id).first()
         digest = row_digest(instance) if instance is not None else None
-        if _row_problem(table, row_id, digest, replay) is not None:
-            still.append(_row_problem(table, row_id, digest, replay) or message)
+        problem = _row_problem(table, row_id, digest, replay)
+        if problem is not None:
+            still.append(problem)
     return still
 
 
