@@ -257,6 +257,28 @@ def test_an_mfa_reset_needs_step_up_and_forces_re_enrolment(world, login):  # ty
     assert event["actor"] == str(world.admin.id) and event["detail"] == {"devices_removed": 2}
 
 
+def test_an_admin_cannot_reset_mfa_or_disable_another_institutions_user(world, login, other_admin):  # type: ignore[no-untyped-def]
+    totp_device(world.doctor)
+    http = login(other_admin)
+    confirm = http.get(reverse("accounts:admin_mfa_reset") + f"?user={world.doctor.pk}")
+    assert confirm.status_code == 403
+    assert (
+        http.post(reverse("accounts:admin_mfa_reset"), {"user": world.doctor.pk}).status_code == 403
+    )
+    response = http.post(
+        reverse("accounts:admin_set_active"), {"user": world.doctor.pk, "active": "0"}
+    )
+    assert response.status_code == 403
+    assert TOTPDevice.objects.filter(user=world.doctor).exists()
+    world.doctor.refresh_from_db()
+    assert world.doctor.is_active
+    assert not events("auth.mfa_reset") and not events("account.disable", outcome="allowed")
+    refused = events("account.mfa_reset", outcome="denied") + events(
+        "account.disable", outcome="denied"
+    )
+    assert [e["detail"] for e in refused] == [{"reason": "other_institution"}] * 3
+
+
 def test_backup_codes_are_regenerated_after_step_up(world, login):  # type: ignore[no-untyped-def]
     old = mfa.new_backup_codes(world.manager)
     http = stale(login(world.manager))

@@ -6,7 +6,6 @@ test-artifacts/screenshots/ (gitignored)."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from auth_helpers import sign_in
@@ -15,51 +14,21 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from careledger.accounts import lockout
 from conftest import TEST_PASSWORD, totp_code, totp_device
-
-CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+from web.browser_kit import BrowserTab, launch_chromium
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def browser(monkeypatch):  # type: ignore[no-untyped-def]
-    if not CHROMIUM.exists():
-        pytest.skip(f"browser tests need Debian's chromium at {CHROMIUM}")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="Python playwright not installed")
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield chromium
-        chromium.close()
+    yield from launch_chromium(monkeypatch)
 
 
-class Tab:
+class Tab(BrowserTab):
     """One browser tab that records CSP violations and script errors."""
 
     def __init__(self, browser, base: str, width: int = 1280, height: int = 860) -> None:  # type: ignore[no-untyped-def]
-        self.base = base
-        self.context = browser.new_context(
-            viewport={"width": width, "height": height}, locale="zh-CN"
-        )
-        self.page = self.context.new_page()
-        self.problems: list[str] = []
-        self.page.on(
-            "console",
-            lambda m: (
-                m.type == "error"
-                and "Failed to load resource" not in m.text
-                and self.problems.append(m.text)
-            ),
-        )
-        self.page.on("pageerror", lambda e: self.problems.append(str(e)))
-
-    def go(self, path: str) -> None:
-        self.page.goto(self.base + path)
+        super().__init__(browser, base, width, height)
 
     def password(self, username: str, password: str = TEST_PASSWORD) -> None:
         self.go("/login/")
@@ -72,13 +41,6 @@ class Tab:
         self.page.fill("#id_code", code)
         self.page.click("button[type=submit]")
         self.page.wait_for_load_state()
-
-    def shot(self, name: str) -> None:
-        self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-    def close(self) -> None:
-        self.context.close()
-        assert not self.problems, self.problems
 
 
 def test_first_sign_in_enrols_an_authenticator(browser, live_server, transactional_db, world):  # type: ignore[no-untyped-def]

@@ -6,59 +6,22 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from pathlib import Path
 
 import pytest
 
 from conftest import TEST_PASSWORD, make_citizen_id, totp_code, totp_device
-
-CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+from web.browser_kit import BrowserTab, launch_chromium
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def browser(monkeypatch):  # type: ignore[no-untyped-def]
-    if not CHROMIUM.exists():
-        pytest.skip(
-            f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium)"
-        )
-    sync_api = pytest.importorskip("playwright.sync_api", reason="Python playwright not installed")
-    # Playwright's sync API keeps an event loop in this thread; the ORM calls the test makes
-    # between browser steps are ordinary synchronous calls.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield chromium
-        chromium.close()
+    yield from launch_chromium(monkeypatch)
 
 
-class Session:
+class Session(BrowserTab):
     """One signed-in browser tab that fails the test on any CSP violation or script error."""
-
-    def __init__(self, browser, base_url: str, width: int = 1366, height: int = 900) -> None:  # type: ignore[no-untyped-def]
-        self.base = base_url
-        # A Chinese desk: the browser asks for zh-CN, which Django serves as zh-hans.
-        self.context = browser.new_context(
-            viewport={"width": width, "height": height}, locale="zh-CN"
-        )
-        self.page = self.context.new_page()
-        self.problems: list[str] = []
-        self.page.on("console", self._console)
-        self.page.on("pageerror", lambda error: self.problems.append(str(error)))
-
-    def _console(self, message) -> None:  # type: ignore[no-untyped-def]
-        # CSP violations and script errors; a 403/404 status is an expected page, not a problem.
-        if message.type == "error" and "Failed to load resource" not in message.text:
-            self.problems.append(message.text)
-
-    def go(self, path: str) -> None:
-        self.page.goto(self.base + path)
 
     def sign_in(self, username: str) -> None:
         from careledger.accounts.models import User
@@ -73,13 +36,6 @@ class Session:
         self.page.fill("#id_code", totp_code(device))
         self.page.click("button[type=submit]")
         self.page.wait_for_url(self.base + "/")
-
-    def shot(self, name: str, *, full_page: bool = True) -> None:
-        self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
-
-    def close(self) -> None:
-        self.context.close()
-        assert not self.problems, self.problems
 
 
 def test_enrol_find_and_see_masked(browser, live_server, transactional_db, world):  # type: ignore[no-untyped-def]

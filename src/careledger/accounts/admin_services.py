@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
+from careledger.access.enforce import actor_of
 from careledger.accounts import lockout, mfa
 from careledger.accounts.models import PasswordResetLink, User
 from careledger.accounts.permissions import manage_refusal
@@ -45,7 +46,7 @@ def check_may_manage(*, actor: User, target: User, action: str) -> None:
         return
     with transaction.atomic():
         ledger.record(
-            actor=mfa.actor(actor),
+            actor=actor_of(actor),
             action=f"account.{action}",
             outcome=ledger.Outcome.DENIED,
             resource_type="user",
@@ -66,7 +67,7 @@ def managed_users(actor: User) -> list[User]:
 
 def _audit(actor: User | None, action: str, target: User, **detail: object) -> None:
     ledger.record(
-        actor=mfa.actor(actor) if actor is not None else ledger.SYSTEM,
+        actor=actor_of(actor) if actor is not None else ledger.SYSTEM,
         action=action,
         resource_type="user",
         resource_id=str(target.pk),
@@ -154,7 +155,7 @@ def do_use_reset_link(*, digest: str, new_password: str) -> User | None:
         bump_epoch(user)
         lockout.unlock(username=user.username)
         ledger.record(
-            actor=mfa.actor(user),
+            actor=actor_of(user),
             action="auth.password_reset_use",
             resource_type="user",
             resource_id=str(user.pk),

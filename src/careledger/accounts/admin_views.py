@@ -23,8 +23,10 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from careledger.accounts import admin_services, lockout, mfa
+from careledger.access.enforce import actor_of
+from careledger.accounts import admin_services, lockout
 from careledger.accounts.models import User
 from careledger.accounts.permissions import may_open_admin_pages, may_view_staff_accounts
 from careledger.accounts.stepup import step_up_required
@@ -43,7 +45,7 @@ def _gate(allowed: Callable[..., bool], page: str) -> Callable[..., Any]:
             ):
                 with transaction.atomic():
                     ledger.record(
-                        actor=mfa.actor(user),  # type: ignore[arg-type]
+                        actor=actor_of(user),  # type: ignore[arg-type]
                         action=page,
                         outcome=ledger.Outcome.DENIED,
                         detail={"reason": "role"},
@@ -76,8 +78,6 @@ def _target(request: HttpRequest) -> User:
 def _rows(actor: User) -> list[dict[str, Any]]:
     users = admin_services.managed_users(actor)
     locked = lockout.locked_usernames([u.username for u in users])
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
     enrolled = set(
         TOTPDevice.objects.filter(user__in=users, confirmed=True).values_list("user_id", flat=True)
     )
@@ -116,7 +116,7 @@ def locked(request: HttpRequest) -> HttpResponse:
         "can_manage": _can_manage(request),
         "rows": rows,
         "limit": lockout.failure_limit(),
-        "minutes": int(lockout.cool_off().total_seconds() // 60),
+        "minutes": lockout.cool_off_minutes(),
     }
     return render(request, "accounts/admin_locked.html", context)
 

@@ -35,6 +35,11 @@ def cool_off() -> dt.timedelta:
     return settings.AXES_COOLOFF_TIME
 
 
+def cool_off_minutes() -> int:
+    """The cool-off as whole minutes, as the login and locked-accounts pages state it."""
+    return int(cool_off().total_seconds() // 60)
+
+
 def lockout_response(
     request: HttpRequest, original_response: HttpResponse | None, credentials: dict | None
 ) -> HttpResponse:

@@ -36,12 +36,6 @@ ANONYMOUS = ledger.Actor(id="anonymous", role="anonymous", institution_id="")
 _DIGITS = re.compile(r"^\d{6}$")
 
 
-def actor(user: User) -> ledger.Actor:
-    return ledger.Actor(
-        id=str(user.id), role=user.role, institution_id=str(user.institution_id or "")
-    )
-
-
 def username_hash(username: str) -> str:
     """What failure events carry instead of the name: lets the ledger group attempts."""
     return hashlib.sha256((username or "").strip().lower().encode()).hexdigest()
@@ -81,22 +75,23 @@ def verify_totp(user: User, code: str, *, device: TOTPDevice | None = None) -> b
     return django_otp.verify_token(user, device.persistent_id, code) is not None
 
 
-def verify_backup(user: User, code: str) -> bool:
+def verify_backup(user: User, code: str) -> StaticDevice | None:
+    """The user's backup-code device if it accepted `code` (spending it), else None."""
     code = normalise(code)
     device = StaticDevice.objects.filter(user=user, confirmed=True).first()
     if device is None or not code:
-        return False
-    return django_otp.verify_token(user, device.persistent_id, code) is not None
+        return None
+    accepted = django_otp.verify_token(user, device.persistent_id, code) is not None
+    return device if accepted else None
 
 
 def verify_any(user: User, code: str) -> tuple[Any, str] | tuple[None, str]:
     """(device that accepted the code, "totp" | "backup"), or (None, method tried)."""
     if _DIGITS.match(normalise(code)):
         device = confirmed_totp(user)
-        return (device, "totp") if device and verify_totp(user, code) else (None, "totp")
-    if verify_backup(user, code):
-        return StaticDevice.objects.filter(user=user, confirmed=True).first(), "backup"
-    return None, "backup"
+        ok = device is not None and verify_totp(user, code, device=device)
+        return (device, "totp") if ok else (None, "totp")
+    return verify_backup(user, code), "backup"
 
 
 def throttled(user: User) -> bool:

@@ -52,31 +52,37 @@ class User(AbstractUser):
         return self.display_name or self.username
 
 
-class ApiToken(models.Model):
-    """A bearer token for the JSON API. Only its SHA-256 is stored; the token is shown once."""
+class HashedToken(models.Model):
+    """A secret shown once: only its SHA-256 (`digest`) is stored, with its lifetime."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
-    name = models.CharField(max_length=64)
     digest = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
-    last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        abstract = True
         ordering = ["-created_at"]
 
     @staticmethod
     def hash(token: str) -> str:
         return hashlib.sha256(token.encode()).hexdigest()
 
+
+class ApiToken(HashedToken):
+    """A bearer token for the JSON API. Only its SHA-256 is stored; the token is shown once."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=64)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
     @staticmethod
     def generate() -> str:
         return "clt_" + secrets.token_urlsafe(32)
 
 
-class PasswordResetLink(models.Model):
+class PasswordResetLink(HashedToken):
     """A one-time password-reset link an institution admin issued for a user of their
     institution (there is no e-mail reset: the admin hands the link over out of band).
 
@@ -85,21 +91,9 @@ class PasswordResetLink(models.Model):
     bypasses MFA).
     """
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="reset_links")
     issued_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="reset_links_issued")
-    digest = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-
-    @staticmethod
-    def hash(token: str) -> str:
-        return hashlib.sha256(token.encode()).hexdigest()
 
     @staticmethod
     def generate() -> str:

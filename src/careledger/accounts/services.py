@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import F
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from careledger.access.enforce import actor_of
 from careledger.accounts import mfa
 from careledger.accounts.models import User
 from careledger.ledger import services as ledger
@@ -39,7 +40,7 @@ class MfaResult:
 def record_password_login(*, user: User) -> None:
     with transaction.atomic():
         ledger.record(
-            actor=mfa.actor(user),
+            actor=actor_of(user),
             action="auth.login",
             detail={"stage": "password", "mfa": "required" if mfa.needs_mfa(user) else "none"},
         )
@@ -66,12 +67,12 @@ def record_login_failure(*, username: str, locked_now: bool) -> None:
 
 def record_logout(*, user: User) -> None:
     with transaction.atomic():
-        ledger.record(actor=mfa.actor(user), action="auth.logout")
+        ledger.record(actor=actor_of(user), action="auth.logout")
 
 
 def record_session_end(*, user: User, reason: str) -> None:
     with transaction.atomic():
-        ledger.record(actor=mfa.actor(user), action="auth.session_end", detail={"reason": reason})
+        ledger.record(actor=actor_of(user), action="auth.session_end", detail={"reason": reason})
 
 
 # ---- MFA -----------------------------------------------------------------------------------
@@ -101,7 +102,7 @@ def do_verify_mfa(*, user: User, code: str, step_up: bool = False) -> MfaResult:
         if result.backup_codes_left is not None:
             detail["backup_codes_left"] = result.backup_codes_left
         ledger.record(
-            actor=mfa.actor(user),
+            actor=actor_of(user),
             action=action,
             outcome=ledger.Outcome.ALLOWED if result.ok else ledger.Outcome.DENIED,
             detail=detail,
@@ -114,7 +115,7 @@ def do_confirm_enrolment(*, user: User, device: TOTPDevice, code: str) -> list[s
     with transaction.atomic():
         if not mfa.verify_totp(user, code, device=device):
             ledger.record(
-                actor=mfa.actor(user), action="auth.mfa_enrol", outcome=ledger.Outcome.DENIED
+                actor=actor_of(user), action="auth.mfa_enrol", outcome=ledger.Outcome.DENIED
             )
             return None
         device.refresh_from_db()
@@ -124,7 +125,7 @@ def do_confirm_enrolment(*, user: User, device: TOTPDevice, code: str) -> list[s
         TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
         codes = mfa.new_backup_codes(user)
         ledger.record(
-            actor=mfa.actor(user),
+            actor=actor_of(user),
             action="auth.mfa_enrol",
             detail={"device": "totp", "backup_codes": len(codes)},
         )
@@ -135,7 +136,7 @@ def do_regenerate_backup_codes(*, user: User) -> list[str]:
     with transaction.atomic():
         codes = mfa.new_backup_codes(user)
         ledger.record(
-            actor=mfa.actor(user),
+            actor=actor_of(user),
             action="auth.backup_codes_regenerated",
             detail={"backup_codes": len(codes)},
         )
@@ -155,7 +156,7 @@ def bump_epoch(user: User) -> int:
 def do_logout_everywhere(*, user: User) -> int:
     with transaction.atomic():
         epoch = bump_epoch(user)
-        ledger.record(actor=mfa.actor(user), action="auth.logout_everywhere")
+        ledger.record(actor=actor_of(user), action="auth.logout_everywhere")
     return epoch
 
 
@@ -165,5 +166,5 @@ def do_change_password(*, user: User, new_password: str) -> int:
         user.set_password(new_password)
         user.save(update_fields=["password"])
         epoch = bump_epoch(user)
-        ledger.record(actor=mfa.actor(user), action="auth.password_change")
+        ledger.record(actor=actor_of(user), action="auth.password_change")
     return epoch

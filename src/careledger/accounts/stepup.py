@@ -98,6 +98,7 @@ def check_cli_step_up(*, username: str, code: str, purpose: str) -> Any:
     """
     from django.db import transaction
 
+    from careledger.access.enforce import actor_of
     from careledger.accounts import mfa
     from careledger.accounts.models import User
     from careledger.ledger import services as ledger
@@ -105,18 +106,18 @@ def check_cli_step_up(*, username: str, code: str, purpose: str) -> Any:
     user = User.objects.filter(username=username, is_active=True).first()
     device = mfa.confirmed_totp(user) if user is not None else None
     allowed = user is not None and user.role in CLI_ROLES and device is not None
-    ok = allowed and mfa.verify_totp(user, code)
+    ok = allowed and mfa.verify_totp(user, code, device=device)
     with transaction.atomic():
         if ok:
             ledger.record(
-                actor=mfa.actor(user),
+                actor=actor_of(user),
                 action="auth.step_up",
                 purpose=purpose,
                 detail={"method": "totp", "channel": "cli"},
             )
         else:
             ledger.record(
-                actor=mfa.actor(user) if user is not None else mfa.ANONYMOUS,
+                actor=actor_of(user) if user is not None else mfa.ANONYMOUS,
                 action="auth.step_up",
                 outcome=ledger.Outcome.DENIED,
                 purpose=purpose,

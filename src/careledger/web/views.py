@@ -36,7 +36,7 @@ class StaffLoginView(LoginView):
     def get_context_data(self, **kwargs):  # type: ignore[no-untyped-def]
         context = super().get_context_data(**kwargs)
         context["lockout_limit"] = lockout.failure_limit()
-        context["lockout_minutes"] = int(lockout.cool_off().total_seconds() // 60)
+        context["lockout_minutes"] = lockout.cool_off_minutes()
         return context
 
     def form_valid(self, form):  # type: ignore[no-untyped-def]
