@@ -14,7 +14,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count
 
-from careledger.crypto import keyring
+from careledger.crypto import keyring, signing
 from careledger.crypto.kms import KeyError_
 from careledger.crypto.models import DataKey, KeyScope
 from careledger.ledger import services as ledger
@@ -109,6 +109,10 @@ class Command(BaseCommand):
             self.stdout.write(f"master keys come from CARELEDGER_MASTER_KEY; current is {old}")
         count = keyring.rewrap_all()
         self.stdout.write(f"re-wrapped {count} data keys under {kms.current_id}")
+        # The ledger's signing key is wrapped by the same master key: re-wrap it now, so the old
+        # master key can be retired at once without losing the key that signs tree heads.
+        signing_keys = signing.rewrap_signing_keys()
+        self.stdout.write(f"re-wrapped {signing_keys} ledger signing keys")
         versions = 0
         if data_keys:
             owners = (
@@ -124,6 +128,11 @@ class Command(BaseCommand):
         ledger.record(
             actor=ledger.SYSTEM,
             action="keys.rotate",
-            detail={"master_key": kms.current_id, "rewrapped": count, "new_versions": versions},
+            detail={
+                "master_key": kms.current_id,
+                "rewrapped": count,
+                "signing_keys": signing_keys,
+                "new_versions": versions,
+            },
         )
         keyring.clear_cache()
