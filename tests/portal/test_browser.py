@@ -4,14 +4,11 @@ violation or script error. Screenshots (390×844) go to test-artifacts/screensho
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from careledger.notifications.backends import read_outbox
+from web.browser_kit import SHOTS, launch_chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 PHONE = "13912340000"
 
 pytestmark = pytest.mark.browser
@@ -19,18 +16,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def browser(monkeypatch):  # type: ignore[no-untyped-def]
-    if not CHROMIUM.exists():
-        pytest.skip(f"browser tests need Debian's chromium at {CHROMIUM}")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="Python playwright not installed")
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield chromium
-        chromium.close()
+    yield from launch_chromium(monkeypatch)
 
 
 def test_sign_in_and_read_the_access_log_on_a_phone(  # type: ignore[no-untyped-def]
