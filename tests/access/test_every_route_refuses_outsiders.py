@@ -9,6 +9,10 @@ new route is covered the day it is added. Each route falls in one class, decided
   institution admin's staff-account pages; no client data (their refusals: tests/accounts).
 * OVERSIGHT — the auditor's workbench and ledger heads and proofs: ids and actions, no records.
 * PORTAL — the client portal: always acts on the signed-in client, never takes a client id.
+* INSTITUTION — institution-level work with no client id in the route: report imports and their
+  history (counts), code mappings and import sources (configuration). Each is scoped to the
+  asker's institution; their refusals are in their own tests (tests/exams, tests/observations).
+  A quarantined result names no client until someone allowed to see the chosen client matches it.
 * CLIENT — everything else: routes that reach client data.
 
 The subjects: anonymous; a user of another institution; a clinician of the same institution in
@@ -43,6 +47,7 @@ SELF_PREFIXES = ("account/",)
 SELF = {"", "logout/", "teams/"}
 OVERSIGHT_PREFIXES = ("audit/", "api/ledger/")
 PORTAL_PREFIXES = ("portal/",)
+INSTITUTION_PREFIXES = ("imports/", "config/", "api/imports/", "api/config/")
 
 # CLIENT routes that may answer 200 to someone outside the care team, because what they show is
 # scoped to the asker (their own list, an empty search, an empty enrolment form) or holds nothing
@@ -67,6 +72,8 @@ def route_class(route: str) -> str:
         return "oversight"
     if route.startswith(PORTAL_PREFIXES):
         return "portal"
+    if route.startswith(INSTITUTION_PREFIXES):
+        return "institution"
     return "client"
 
 
@@ -125,7 +132,14 @@ def denials(user) -> int:  # type: ignore[no-untyped-def]
 
 def test_every_route_has_a_class_and_public_ones_take_no_client(target):
     routes = set(enumerate_routes())
-    assert {route_class(r) for r in routes} == {"public", "self", "oversight", "portal", "client"}
+    assert {route_class(r) for r in routes} == {
+        "public",
+        "self",
+        "oversight",
+        "portal",
+        "client",
+        "institution",
+    }
     assert f"/clients/{target.id}/" in target.routes("client")
     assert f"/api/clients/{target.id}" in target.routes("client")
     assert "/portal/access-log/" in target.routes("portal")
@@ -135,7 +149,7 @@ def test_every_route_has_a_class_and_public_ones_take_no_client(target):
 
 
 def test_anonymous_is_refused_everywhere(client, target):
-    for url in target.routes("self", "oversight", "portal", "client"):
+    for url in target.routes("self", "oversight", "portal", "client", "institution"):
         for method in ("get", "post"):
             response = getattr(client, method)(url, params(url))
             assert response.status_code in {302, 401, 403, 404, 405}, (method, url)
@@ -165,13 +179,17 @@ def test_staff_without_a_care_team_link_are_refused_and_it_is_ledgered(world, ta
         assert response.status_code in {403, 404}, (who, url, response.status_code)
         if response.status_code == 403:
             assert denials(user) > before, (who, url)
+    for url in target.routes("institution"):
+        # Scoped to the asker's institution: whatever it answers, nothing of client A.
+        response = http.get(url, params(url))
+        assert not target.leaks(body(response)), (who, url)
 
 
 def test_client_b_in_the_portal_is_refused_client_as_data(world, target, client):
     other = Client.objects.get(pk=world.enrol(name="司马青衫").client_id)
     user_b = portal_user(other)
     client.force_login(user_b)
-    for url in target.routes("client", "oversight", "self", "portal"):
+    for url in target.routes("client", "oversight", "self", "portal", "institution"):
         if url == "/portal/logout/":
             continue
         before = denials(user_b)
@@ -192,7 +210,7 @@ def test_client_b_in_the_portal_is_refused_client_as_data(world, target, client)
 def test_client_a_cannot_use_the_staff_side_either(target, client):
     user_a = portal_user(target.client)
     client.force_login(user_a)
-    for url in target.routes("client", "oversight"):
+    for url in target.routes("client", "oversight", "institution"):
         response = client.get(url, params(url))
         assert response.status_code in {401, 403, 404}, (url, response.status_code)
 

@@ -23,17 +23,38 @@ class Action(StrEnum):
     ALERT_MANAGE = "audit.alert.manage"
     BREAK_GLASS = "access.break_glass"
     BREAK_GLASS_REVIEW = "access.break_glass.review"
+    # Health record (健康档案) and results (检查结果 / 历年指标趋势).
+    RECORD_VIEW = "record.view"
+    RECORD_UPDATE = "record.update"
+    OBSERVATION_VIEW = "observation.view"
+    # Report sync (同步检查报告数据): running imports and configuring their sources is
+    # institution-level work; resolving a quarantined result means reading what the file said
+    # about a person, so it is a clinical action, checked again against the chosen client.
+    EXAM_IMPORT = "exam.import"
+    EXAM_SOURCE_MANAGE = "exam.source.manage"
+    EXAM_QUARANTINE = "exam.quarantine"
+    CATALOGUE_MAP = "catalogue.map"
 
 
 # Actions that only make sense on one client, so they need the actor to share a care team with
 # them. Enrolment is checked at role level first and then, with the chosen teams as the scope,
 # per client; list and search are scoped by the query to the actor's teams.
 CLIENT_ACTIONS = frozenset(
-    {Action.CLIENT_VIEW, Action.CLIENT_UPDATE, Action.CLIENT_HISTORY, Action.BREAK_GLASS}
+    {
+        Action.CLIENT_VIEW,
+        Action.CLIENT_UPDATE,
+        Action.CLIENT_HISTORY,
+        Action.BREAK_GLASS,
+        Action.RECORD_VIEW,
+        Action.RECORD_UPDATE,
+        Action.OBSERVATION_VIEW,
+    }
 )
 
 # What an active break-glass grant opens: reading the record, never changing it.
-EMERGENCY_ACTIONS = frozenset({Action.CLIENT_VIEW, Action.CLIENT_HISTORY})
+EMERGENCY_ACTIONS = frozenset(
+    {Action.CLIENT_VIEW, Action.CLIENT_HISTORY, Action.RECORD_VIEW, Action.OBSERVATION_VIEW}
+)
 
 PERMISSIONS: dict[str, frozenset[Action]] = {
     "health_manager": frozenset(
@@ -45,6 +66,11 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
             Action.CLIENT_LIST,
             Action.CLIENT_HISTORY,
             Action.BREAK_GLASS,
+            Action.RECORD_VIEW,
+            Action.RECORD_UPDATE,
+            Action.OBSERVATION_VIEW,
+            Action.EXAM_IMPORT,
+            Action.EXAM_QUARANTINE,
         }
     ),
     "doctor": frozenset(
@@ -54,13 +80,33 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
             Action.CLIENT_LIST,
             Action.CLIENT_HISTORY,
             Action.BREAK_GLASS,
+            Action.RECORD_VIEW,
+            Action.RECORD_UPDATE,
+            Action.OBSERVATION_VIEW,
         }
     ),
+    # Follow-up nurses read the record and results they call about; they do not edit them.
     "nurse": frozenset(
-        {Action.CLIENT_VIEW, Action.CLIENT_SEARCH, Action.CLIENT_LIST, Action.BREAK_GLASS}
+        {
+            Action.CLIENT_VIEW,
+            Action.CLIENT_SEARCH,
+            Action.CLIENT_LIST,
+            Action.BREAK_GLASS,
+            Action.RECORD_VIEW,
+            Action.OBSERVATION_VIEW,
+        }
     ),
-    # Separation of duties: administrators and auditors see no client content by default.
-    "institution_admin": frozenset({Action.TEAM_VIEW, Action.USER_VIEW}),
+    # Separation of duties: administrators and auditors see no client content by default. The
+    # admin runs imports and maps codes (counts and codes, never a person's results).
+    "institution_admin": frozenset(
+        {
+            Action.TEAM_VIEW,
+            Action.USER_VIEW,
+            Action.EXAM_IMPORT,
+            Action.EXAM_SOURCE_MANAGE,
+            Action.CATALOGUE_MAP,
+        }
+    ),
     "auditor": frozenset(
         {
             Action.AUDIT_VIEW,

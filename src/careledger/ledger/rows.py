@@ -62,6 +62,18 @@ def table_of(instance: models.Model) -> str:
     return instance._meta.db_table
 
 
+def _children_of(instance: models.Model) -> list[models.Model] | None:
+    """Rows a parent's digest also covers: a model opts in with `sealed_children()` (and may
+    offer `prefetch_sealed_children(rows)`, which leaves them in `_sealed_children`, so that
+    `verify` reads them a chunk at a time). Used where one write creates many small rows that
+    only ever change together (a report and its observations): one seal, not one per row."""
+    prefetched = instance.__dict__.get("_sealed_children")
+    if prefetched is not None:
+        return prefetched
+    children = getattr(instance, "sealed_children", None)
+    return children() if callable(children) else None
+
+
 def row_digest(instance: models.Model) -> str:
     data = {
         field.column: _plain(_stored(instance, field))
@@ -69,4 +81,9 @@ def row_digest(instance: models.Model) -> str:
         if field.attname not in _SKIPPED
     }
     data["_table"] = instance._meta.db_table
+    children = _children_of(instance)
+    if children is not None:
+        data["_children"] = sorted(
+            [str(child.pk), row_digest(child)] for child in children
+        )
     return content_hash(data)

@@ -16,7 +16,7 @@ a mismatch is re-checked after the replay catches up with the log before it is r
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from django.apps import apps
 from django.db import models
@@ -83,6 +83,22 @@ def _row_problem(table: str, row_id: str, digest: str | None, replay: Replay) ->
     return None
 
 
+def _chunks(model: type[models.Model]) -> Iterator[list[models.Model]]:
+    """All rows of a table, CHUNK at a time (keyset on the primary key), with their sealed
+    children loaded per chunk where the model covers children in its digest."""
+    prefetch = getattr(model, "prefetch_sealed_children", None)
+    rows = model._base_manager.order_by("pk")
+    last = None
+    while True:
+        chunk = list((rows.filter(pk__gt=last) if last is not None else rows)[:CHUNK])
+        if not chunk:
+            return
+        if prefetch is not None:
+            prefetch(chunk)
+        yield chunk
+        last = chunk[-1].pk
+
+
 def _live_problems(replay: Replay) -> tuple[dict[tuple[str, str], str], int]:
     found: dict[tuple[str, str], str] = {}
     checked = 0
@@ -92,13 +108,14 @@ def _live_problems(replay: Replay) -> tuple[dict[tuple[str, str], str], int]:
             found[table, ""] = f"table {table}: sealed rows, but no such table is installed"
             continue
         live: set[str] = set()
-        for instance in model._base_manager.order_by("pk").iterator(chunk_size=CHUNK):
-            row_id = str(instance.pk)
-            live.add(row_id)
-            checked += 1
-            problem = _row_problem(table, row_id, row_digest(instance), replay)
-            if problem:
-                found[table, row_id] = problem
+        for chunk in _chunks(model):
+            for instance in chunk:
+                row_id = str(instance.pk)
+                live.add(row_id)
+                checked += 1
+                problem = _row_problem(table, row_id, row_digest(instance), replay)
+                if problem:
+                    found[table, row_id] = problem
         for row_id in replay.seals[table].keys() - live:
             problem = _row_problem(table, row_id, None, replay)
             if problem:
