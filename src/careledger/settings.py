@@ -204,6 +204,11 @@ CARELEDGER_SMS_TIMEOUT = float(env_str("CARELEDGER_SMS_TIMEOUT", "5"))
 CARELEDGER_SMS_ATTEMPTS = env_int("CARELEDGER_SMS_ATTEMPTS", 3)
 CARELEDGER_SMS_BACKOFF = float(env_str("CARELEDGER_SMS_BACKOFF", "0.5"))
 
+# --- report sync (careledger.exams) -----------------------------------------------------------
+CARELEDGER_VAR_DIR = VAR_DIR
+CARELEDGER_IMPORT_MAX_MB = env_int("CARELEDGER_IMPORT_MAX_MB", 50)
+CARELEDGER_IMPORT_BATCH = env_int("CARELEDGER_IMPORT_BATCH", 200)
+
 # --- i18n: Chinese first ------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

@@ -293,9 +293,11 @@ def record_many(
     resource_type: str = "",
     details: list[dict[str, Any]] | None = None,
     sealed: Sequence[Sequence[models.Model]] | None = None,
+    resource_ids: Sequence[str] | None = None,
 ) -> list[LedgerEntry]:
     """One event per client under a single lock of the head, e.g. for a batch enrolment.
-    `sealed[i]` are the rows the i-th event wrote."""
+    `sealed[i]` are the rows the i-th event wrote; `resource_ids[i]` the resource it is about
+    (default: the client itself when a resource type is given)."""
     now = timezone.now()
     events = [
         _event(
@@ -305,7 +307,7 @@ def record_many(
             purpose,
             cid,
             resource_type,
-            cid if resource_type else "",
+            resource_ids[i] if resource_ids else (cid if resource_type else ""),
             details[i] if details else None,
             now,
             seal_items(sealed[i]) if sealed else None,
