@@ -37,11 +37,15 @@ class Reason(StrEnum):
     BAD_DATE = "bad_date"
     FUTURE_DATE = "future_date"
     INVALID_RESOURCE = "invalid_resource"  # FHIR resource failing fhir.resources validation
+    UNSUPPORTED = "unsupported"  # a unit that carries no results (ADT message, lone Patient)
+    MALFORMED = "malformed"  # a line / segment / row that is not of the format (junk, wrong
+    #                          number of cells)
     # One result.
     NO_CODE = "no_code"
     NO_VALUE = "no_value"
     BAD_VALUE = "bad_value"  # a value that is neither a number, a comparator+number, nor a
     #                          known qualitative text
+    CANCELLED = "cancelled"  # result status says cancelled / deleted / entered in error
     # Decided by the pipeline, listed here so the set is closed.
     UNKNOWN_CODE = "unknown_code"  # no catalogue entry or local-code mapping
     UNIT_NOT_CONVERTIBLE = "unit_not_convertible"
@@ -58,6 +62,8 @@ class ParseProblem:
     reason: Reason
     message: str  # English, names the field and what was wrong; no identifiers, no names
     report_index: int | None = None  # which ParsedReport it belongs to, if any was emitted
+    warning: bool = False  # True: nothing was dropped, the report came through regardless (an
+    #                        ID number failing its check digit beside a usable card number)
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,8 @@ class ParsedResult:
     flag: str  # source's abnormal flag as written: "H", "L", "HH", "A", "↑", ""
     status: str = "final"  # "final" / "corrected" (OBX-11 C, FHIR corrected/amended)
     effective_at: dt.datetime | None = None  # per-result time if the source gives one
+    note: str = ""  # free-text comment on the result (HL7 NTE, FHIR note); seal it like any
+    #                 free text
 
 
 @dataclass(frozen=True)
@@ -96,6 +104,7 @@ class ParsedReport:
     results: list[ParsedResult] = field(default_factory=list)
     status: str = "final"
     sending_facility: str = ""  # MSH-4 / Organization; informative
+    note: str = ""  # free-text comment on the whole report (NTE after OBR, conclusion); seal it
 
 
 @dataclass(frozen=True)
