@@ -16,8 +16,16 @@ def _default(value: Any) -> str:
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
+def _shallow(obj: Any) -> dict[str, Any]:
+    # dataclasses.asdict deep-copies every value; these are flat, immutable values already.
+    return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+
+
 def dump(report: ParsedReport) -> str:
-    return json.dumps(dataclasses.asdict(report), default=_default, ensure_ascii=False)
+    data = _shallow(report)
+    data["patient"] = _shallow(report.patient)
+    data["results"] = [_shallow(r) for r in report.results]
+    return json.dumps(data, default=_default, ensure_ascii=False)
 
 
 def _datetime(value: str | None) -> dt.datetime | None:
