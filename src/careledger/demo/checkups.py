@@ -180,3 +180,51 @@ def csv_for_year(entries: list[tuple[DemoPerson, dt.date, str, dict[str, str]]])
                 ]
             )
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def seed_checkups(*, seed_value: int = 2026, today: dt.date | None = None) -> dict[str, int]:
+    """Import the demo clients' check-ups once, one CSV per exam year, as the demo admin
+    (陈管理员 runs imports: institution-level work). Idempotent: skipped when the demo exam
+    centre's reports are already there."""
+    from django.utils import timezone
+
+    from careledger.accounts.models import User
+    from careledger.clients.models import Client
+    from careledger.crypto import keyring
+    from careledger.exams import services
+    from careledger.observations.models import Report
+
+    admin = User.objects.filter(username="admin").first()
+    if (
+        admin is None
+        or Report.objects.filter(institution_id=admin.institution_id, source_name=SOURCE).exists()
+    ):
+        return {"jobs": 0, "observations": 0}
+    clients = list(Client.objects.filter(institution_id=admin.institution_id).order_by("id"))
+    keyring.preload(clients, ["name", "document_number"])
+    rng = random.Random(seed_value)
+    today = today or timezone.localdate()
+    by_year: dict[int, list[tuple[DemoPerson, dt.date, str, dict[str, str]]]] = {}
+    for number, client in enumerate(clients):
+        if client.document_type != "resident_id":
+            continue
+        person = DemoPerson(client.document_number, client.name, client.sex, client.birth_date)
+        days = exam_days(rng, today)
+        for day, values in person_series(person, rng, days).items():
+            exam_no = f"TJ{day:%Y}{number:05d}"
+            by_year.setdefault(day.year, []).append((person, day, exam_no, values))
+    jobs = observations = 0
+    for year in sorted(by_year):
+        job = services.do_create_import(
+            actor=admin,
+            filename=f"体检结果导出_{year}.csv",
+            data=csv_for_year(by_year[year]),
+            source_name=SOURCE,
+            fmt="csv",
+            channel="cli",
+            enqueue=False,
+        )
+        job = services.run_import(job.id)
+        jobs += 1
+        observations += job.imported
+    return {"jobs": jobs, "observations": observations}

@@ -190,4 +190,3 @@ def seed_portal_demo() -> str:
         with contextlib.suppress(AccessDenied):  # the refusal is in the ledger: the point
             selectors.get_client(users["manager2"], client.id)
     return client.phone
-

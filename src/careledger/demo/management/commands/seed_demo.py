@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from careledger.demo.checkups import seed_checkups
 from careledger.demo.seed import (
     DEMO_PASSWORD,
     USERS,
@@ -26,9 +27,12 @@ class Command(BaseCommand):
             raise CommandError("refusing to seed demo data: set CARELEDGER_DEMO=1 (demo mode)")
         with bound(RequestContext(request_id=new_request_id(), channel="cli")):
             summary = seed(options["clients"])
+            checkups = seed_checkups()
             portal_phone = seed_portal_demo()
         self.stdout.write(
-            f"demo data: {summary['clients']} clients ({summary['clients_added']} added now)"
+            f"demo data: {summary['clients']} clients ({summary['clients_added']} added now); "
+            f"check-up results: {checkups['observations']} imported now "
+            f"in {checkups['jobs']} import job(s)"
         )
         self.stdout.write("demo logins (demo mode only), all with password " + DEMO_PASSWORD + ":")
         for user in USERS:
