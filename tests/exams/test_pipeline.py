@@ -7,6 +7,8 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from tests.conftest import make_citizen_id
+from tests.exams.pipeline_kit import make_job, report, result
 
 from careledger.clients.models import Client
 from careledger.exams.models import QuarantinedItem
@@ -14,8 +16,6 @@ from careledger.exams.pipeline import land_reports
 from careledger.ledger.models import LedgerEntry
 from careledger.ledger.verify import verify
 from careledger.observations.models import LocalCode, Observation, Report
-from tests.conftest import make_citizen_id
-from tests.exams.pipeline_kit import make_job, report, result
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +49,12 @@ def test_results_land_in_the_canonical_unit_and_keep_the_labs_own(world, person)
     assert glucose.unit == "mmol/L"
     assert abs(glucose.value - Decimal("6.99")) < Decimal("0.01")  # 126 / 18.016
     assert glucose.flag == "H"
-    assert (glucose.source_value, glucose.source_unit, glucose.source_range, glucose.source_flag) == (
+    assert (
+        glucose.source_value,
+        glucose.source_unit,
+        glucose.source_range,
+        glucose.source_flag,
+    ) == (
         "126",
         "mg/dL",
         "70-110",
