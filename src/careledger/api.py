@@ -44,6 +44,7 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 api.add_router("/clients", clients_router)
+api.add_router("/clients", "careledger.observations.api.router")  # /{client_id}/trends
 api.add_router("/ledger", "careledger.ledger.api.router")
 
 

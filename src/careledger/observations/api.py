@@ -17,7 +17,7 @@ router = Router(tags=["observations"])
 
 @router.get("/{client_id}/trends", response=ClientTrendsRead)
 def client_trends(  # type: ignore[no-untyped-def]
-    request: HttpRequest, client_id: uuid.UUID, code: Query[list[str]] | None = None
+    request: HttpRequest, client_id: uuid.UUID, code: Query[list[str] | None] = None
 ):
     """Every current result of the client by panel with its trend statistics, and what changed
     since the last check-up. `code` (repeatable or comma-separated) limits the indicators."""
