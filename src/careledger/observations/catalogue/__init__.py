@@ -160,6 +160,7 @@ def _build(entry: dict, panel_names: dict[str, str]) -> Indicator:
         source=entry.get("source", ""),
         conversions=tuple(conversions.values()),
         critical_inclusive=entry.get("critical_inclusive", False),
+        scale_equivalents=tuple(entry.get("scale_equivalents", ())),
         panel_zh=panel_names[entry["panel"]],
         notes=entry.get("notes", ""),
     )

@@ -88,6 +88,8 @@ class Indicator:
     source: str
     conversions: tuple[Conversion, ...] = field(default=(), repr=False)
     critical_inclusive: bool = False
+    # Qualitative tokens read as another rank of this scale, e.g. urobilinogen "阴性"/"±" = "正常".
+    scale_equivalents: tuple[tuple[str, str], ...] = ()
     panel_zh: str = ""
     notes: str = ""
 

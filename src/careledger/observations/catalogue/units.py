@@ -2,7 +2,8 @@
 
 `normalise_unit` only rewrites what cannot change the meaning: Unicode compatibility forms
 (full-width letters, "µ" U+00B5 vs "μ" U+03BC, superscript digits), spaces, the many spellings of
-a power of ten ("×10^9/L", "10*9/L", "10E9/L", "G/L" → "10*9/L") and the litre ("l" and "L" are
+a power of ten ("×10^9/L", "10*9/L", "10E9/L", "10~9/L", "G/L", and "×109/L" with its
+superscript flattened → "10*9/L") and the litre ("l" and "L" are
 both litre in UCUM, so "mg/dl" → "mg/dL"). Everything else is matched against the indicator's own
 list of known spellings; a case-insensitive match ("MG/DL") is accepted only when it is unique
 among that indicator's spellings, so no case fix can ever pick between two different units.
@@ -20,7 +21,10 @@ from careledger.observations.catalogue.model import Conversion, Indicator
 _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
 _SUPERSCRIPT_RUN = re.compile(r"[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+")
 # "×10^9/L", "x10^9/L", "*10^9/L", "10^9/L", "10*9/L", "10**9/L", "10E9/L", "10e9/L"
-_POWER = re.compile(r"[x×X*·]?10(?:\^|\*\*|\*|[eE])(-?\d+)")
+_POWER = re.compile(r"[x×X*·]?10(?:\^|\*\*|\*|[eE~])(-?\d+)")
+# "×109/L": a "×10⁹/L" whose superscript was flattened on export. "109/L" is never meant
+# literally (109 cells per litre), so reading it as 10^9/L cannot pick between real units.
+_FLATTENED_POWER = re.compile(r"^[x×X*·]?10(9|12)(?=/)")
 _LITRE_TOKENS = {"l": "L", "dl": "dL", "ml": "mL", "ul": "uL", "nl": "nL", "pl": "pL", "fl": "fL"}
 _WHITESPACE = re.compile(r"\s+")
 _CANONICAL_QUANTUM = Decimal("0.000001")
@@ -39,6 +43,7 @@ def normalise_unit(unit: str) -> str:
     text = text.replace("μ", "u").replace("µ", "u")  # both micro signs → ASCII u
     text = _WHITESPACE.sub("", text)
     text = _POWER.sub(lambda m: "10*" + m.group(1), text)
+    text = _FLATTENED_POWER.sub(lambda m: "10*" + m.group(1), text)
     if text == "G/L":
         text = "10*9/L"
     elif text == "T/L":

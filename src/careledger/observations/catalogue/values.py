@@ -174,6 +174,7 @@ def _number(text: str, raw: str) -> Decimal:
 
 def _on_scale(token: str, ind: Indicator, raw: str) -> ParsedValue:
     scale = ind.ordinal_scale
+    token = dict(ind.scale_equivalents).get(token, token)
     if token == NORMAL:
         token = scale[0]
     elif len(scale) == 2 and scale[1] == POSITIVE and token not in scale:
