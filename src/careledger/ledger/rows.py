@@ -83,7 +83,5 @@ def row_digest(instance: models.Model) -> str:
     data["_table"] = instance._meta.db_table
     children = _children_of(instance)
     if children is not None:
-        data["_children"] = sorted(
-            [str(child.pk), row_digest(child)] for child in children
-        )
+        data["_children"] = sorted([str(child.pk), row_digest(child)] for child in children)
     return content_hash(data)
