@@ -65,3 +65,45 @@ def test_no_identifier_is_stored_in_plaintext_anywhere(world, settings, caplog, 
         assert value not in key_text
     # and the values are really there, sealed: the application reads them back
     assert client.name == SECRETS["name"] and client.address == SECRETS["address"]
+
+
+def test_imported_reports_leave_no_identifier_in_plaintext(world, settings, caplog, tmp_path):
+    """A report file names people: the stored file, its name, the quarantine and the logs must
+    hold none of it in the clear (the results themselves are pseudonymous by design)."""
+    import datetime as dt
+    from pathlib import Path
+
+    from tests.conftest import make_citizen_id
+
+    from careledger.exams import services
+
+    settings.CARELEDGER_VAR_DIR = tmp_path
+    caplog.set_level(logging.DEBUG)
+    enrolled = world.enrol(**SECRETS)
+    client = Client.objects.get(pk=enrolled.client_id)
+    stranger_id = make_citizen_id(dt.date(1977, 5, 6), "F", 31)
+    lines = [
+        "MSH|^~\\&|LIS|C|CL|1001|20240506083000||ORU^R01|1|P|2.5.1|||||CHN|UNICODE UTF-8",
+        f"PID|1||{client.document_number}^^^^NI||{SECRETS['name']}",
+        "OBR|1|A1|A1|CHK|||20240506083000",
+        "OBX|1|NM|2345-7^GLU^LN||5.5|mmol/L||||F",
+        "OBX|2|NM|NOPE^未知^L||5.5|mmol/L||||F",
+        "MSH|^~\\&|LIS|C|CL|1001|20240506083000||ORU^R01|2|P|2.5.1|||||CHN|UNICODE UTF-8",
+        f"PID|1||{stranger_id}^^^^NI||司马无名",
+        "OBR|1|A2|A2|CHK|||20240506083000",
+        "OBX|1|NM|2345-7^GLU^LN||5.5|mmol/L||||F",
+    ]
+    job = services.do_create_import(
+        actor=world.manager,
+        filename=f"{SECRETS['name']}.hl7",
+        data=("\r".join(lines) + "\r").encode(),
+        enqueue=False,
+    )
+    job = services.run_import(job.id)
+    assert job.imported == 1 and job.quarantined == 2
+    dump = dump_database()
+    stored = "\n".join(p.read_text(errors="ignore") for p in Path(tmp_path).rglob("*.sealed"))
+    for value in (SECRETS["name"], client.document_number, stranger_id, "司马无名"):
+        assert value not in dump, f"plaintext found in the database: {value[:2]}…"
+        assert value not in stored, "plaintext found in a stored file"
+        assert value not in caplog.text, "plaintext found in the logs"
