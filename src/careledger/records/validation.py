@@ -19,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from careledger.clients.validation import ValidationFailed
@@ -314,12 +315,12 @@ def _measured_at(r: Reader, now: dt.datetime) -> dt.datetime | None:
     if value is None:
         r.fail("measured_at", _("This field is required."))
         return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=now.tzinfo)
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)  # a wall-clock time at the centre
     if value > now + CLOCK_SKEW:
         r.fail("measured_at", _("The measurement time is in the future."))
         return None
-    if value.date() < r.birth_date:
+    if timezone.localtime(value).date() < r.birth_date:
         r.fail("measured_at", _("The measurement time is before the client was born."))
         return None
     return value
@@ -328,7 +329,7 @@ def _measured_at(r: Reader, now: dt.datetime) -> dt.datetime | None:
 def validate_vitals(
     data: Mapping[str, Any], *, now: dt.datetime, birth_date: dt.date
 ) -> dict[str, Any]:
-    r = Reader(data, today=now.date(), birth_date=birth_date)
+    r = Reader(data, today=timezone.localdate(now), birth_date=birth_date)
     measured_at = _measured_at(r, now)
     values = {
         name: r.number(name, low=low, high=high, places=places)
