@@ -5,6 +5,7 @@ from careledger.api import api
 urlpatterns = [
     path("api/", api.urls),
     path("clients/", include("careledger.observations.urls")),  # <uuid>/trends/
+    path("clients/", include("careledger.records.urls")),  # <uuid>/record/
     path("clients/", include("careledger.clients.urls")),
     path("account/", include("careledger.accounts.urls")),
     path("portal/", include("careledger.portal.urls")),
