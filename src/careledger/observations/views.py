@@ -93,6 +93,7 @@ class RowView:
     name: str
     abbreviation: str
     unit: str
+    ordinal: bool
     latest: PointView
     slope: str
     direction: str
@@ -131,7 +132,7 @@ def significance_labels() -> dict[str, str]:
     return {
         "rise": _("Significant rise"),
         "fall": _("Significant fall"),
-        "within": _("Within the reference change value"),
+        "within": _("No"),
         "not_assessable": _("Not assessable"),
     }
 
@@ -178,6 +179,7 @@ def _row(s: trends.Series, labels: dict[str, str]) -> RowView:
         name=ind.name_zh,
         abbreviation=ind.abbreviation,
         unit=ind.unit_display,
+        ordinal=ind.is_ordinal,
         latest=points[-1],
         slope=slope,
         direction=s.direction,

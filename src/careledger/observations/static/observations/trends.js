@@ -57,6 +57,19 @@
     return areas;
   }
 
+  // A step of 1, 2 or 5 × 10^n giving about four intervals, so the axis ends on tick labels.
+  function niceStep(span) {
+    var raw = span / 4;
+    var magnitude = Math.pow(10, Math.floor(Math.log10(raw)));
+    var steps = [1, 2, 2.5, 5, 10];
+    for (var i = 0; i < steps.length; i++) {
+      if (raw <= steps[i] * magnitude) { return steps[i] * magnitude; }
+    }
+    return 10 * magnitude;
+  }
+
+  // The value axis covers the results and the bands drawn behind them, with a margin, on
+  // round numbers; results are not negative, so zero is the floor.
   function extent(chart) {
     var values = [];
     chart.points.forEach(function (p) {
@@ -66,10 +79,11 @@
     });
     if (!values.length) { return [0, 1]; }
     var lo = Math.min.apply(null, values), hi = Math.max.apply(null, values);
-    var pad = (hi - lo) * 0.12 || Math.abs(hi) * 0.1 || 1;
-    var min = lo - pad;
-    if (lo >= 0 && min < 0) { min = 0; }  // results are not negative; keep zero as the floor
-    return [min, hi + pad];
+    var pad = (hi - lo) * 0.08 || Math.abs(hi) * 0.1 || 1;
+    var step = niceStep(hi - lo + 2 * pad);
+    var min = Math.floor((lo - pad) / step) * step;
+    if (lo >= 0 && min < 0) { min = 0; }
+    return [min, Math.ceil((hi + pad) / step) * step, step];
   }
 
   function tooltip(chart, labels) {
@@ -98,21 +112,32 @@
   function option(chart, labels) {
     var first = time(chart.points[0].d), last = time(chart.points[chart.points.length - 1].d);
     var margin = Math.max((last - first) * 0.04, 45 * DAY);
-    var xMin = first - margin, xMax = last + margin;
+    // Start on 1 January of the first year when that leaves some room, so the axis opens on a
+    // year label.
+    var january = Date.UTC(new Date(first).getUTCFullYear(), 0, 1);
+    var xMin = first - january >= 20 * DAY ? january : first - margin, xMax = last + margin;
     var y;
     var yAxis;
     if (chart.ordinal) {
+      // Ranks 0…n−1 of the scale (阴性, ±, 1+, …), labelled with their names.
+      var ranks = chart.scale.map(function (_label, i) { return i; });
       y = [-0.5, Math.max(chart.scale.length - 0.5, 1.5)];
       yAxis = {
-        type: "value", min: y[0], max: y[1], interval: 1,
-        axisLabel: { formatter: function (v) { return chart.scale[v] !== undefined ? chart.scale[v] : ""; } },
-        splitLine: { lineStyle: { color: "#eef1f4" } }
+        type: "value", min: y[0], max: y[1],
+        axisLabel: {
+          customValues: ranks,
+          formatter: function (v) { return chart.scale[v] !== undefined ? chart.scale[v] : ""; }
+        },
+        axisTick: { customValues: ranks },
+        splitLine: { show: false }
       };
     } else {
       y = extent(chart);
       yAxis = {
-        type: "value", min: y[0], max: y[1], scale: true,
-        axisLabel: { formatter: function (v) { return Number(v.toFixed(Math.max(chart.decimals, 0) + 1)).toString(); } },
+        type: "value", min: y[0], max: y[1], interval: y[2],
+        axisLabel: {
+          formatter: function (v) { return Number(v.toFixed(6)).toString(); }
+        },
         splitLine: { lineStyle: { color: "#eef1f4" } }
       };
     }
@@ -140,8 +165,8 @@
         formatter: tooltip(chart, labels)
       },
       xAxis: {
-        type: "time", min: xMin, max: xMax,
-        axisLabel: { hideOverlap: true, formatter: "{yyyy}" },
+        type: "time", min: xMin, max: xMax, minInterval: 365 * DAY,
+        axisLabel: { hideOverlap: true, showMinLabel: true, formatter: "{yyyy}" },
         splitLine: { show: false }
       },
       yAxis: yAxis,
