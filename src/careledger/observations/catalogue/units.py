@@ -25,6 +25,7 @@ _POWER = re.compile(r"[x×X*·]?10(?:\^|\*\*|\*|[eE~])(-?\d+)")
 # "×109/L": a "×10⁹/L" whose superscript was flattened on export. "109/L" is never meant
 # literally (109 cells per litre), so reading it as 10^9/L cannot pick between real units.
 _FLATTENED_POWER = re.compile(r"^[x×X*·]?10(9|12)(?=/)")
+_EXPONENT = re.compile(r"(?<=[A-Za-z])\^(?=-?\d)")  # "m^2" → "m2" (UCUM writes exponents so)
 _LITRE_TOKENS = {"l": "L", "dl": "dL", "ml": "mL", "ul": "uL", "nl": "nL", "pl": "pL", "fl": "fL"}
 _WHITESPACE = re.compile(r"\s+")
 _CANONICAL_QUANTUM = Decimal("0.000001")
@@ -41,9 +42,11 @@ def normalise_unit(unit: str) -> str:
     text = _SUPERSCRIPT_RUN.sub(lambda m: "^" + m.group(0).translate(_SUPERSCRIPTS), unit)
     text = unicodedata.normalize("NFKC", text)
     text = text.replace("μ", "u").replace("µ", "u")  # both micro signs → ASCII u
-    text = _WHITESPACE.sub("", text)
+    # Compose again: a compatibility form can decompose to a space plus a combining mark.
+    text = unicodedata.normalize("NFKC", _WHITESPACE.sub("", text))
     text = _POWER.sub(lambda m: "10*" + m.group(1), text)
     text = _FLATTENED_POWER.sub(lambda m: "10*" + m.group(1), text)
+    text = _EXPONENT.sub("", text)
     if text == "G/L":
         text = "10*9/L"
     elif text == "T/L":

@@ -200,6 +200,8 @@ def parse_value(raw: str, ind: Indicator | None = None) -> ParsedValue:
         raise BadValue("empty value")
 
     token = _qualitative(text)
+    if token is not None and ind is not None and not ind.is_ordinal and _NUMBER.match(text):
+        token = None  # "+1" for a quantity is the number 1, not the strip grade "1+"
     if token is not None:
         if ind is None:
             return ParsedValue(None, "", token)
