@@ -108,7 +108,7 @@ class AllergyForm(SectionForm):
     substance = _text(_("Allergen"), 100)
     category = _choice(_("Category"), m.AllergyCategory)
     reaction = _text(_("Reaction"), 200)
-    severity = _choice(_("Severity"), m.Severity)
+    severity = _choice(_("Severity of the reaction"), m.Severity)
     note = _note()
     required_names = frozenset({"substance", "category"})
 

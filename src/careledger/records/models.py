@@ -32,12 +32,12 @@ from careledger.institutions.models import Institution, TimeStamped
 
 
 class EntryStatus(models.TextChoices):
-    ACTIVE = "active", _("Active")
+    ACTIVE = "active", _("In the record")
     ENTERED_IN_ERROR = "entered_in_error", _("Entered in error")
 
 
 class ClinicalStatus(models.TextChoices):
-    ACTIVE = "active", _("Active")
+    ACTIVE = "active", _("Ongoing")
     REMISSION = "remission", _("In remission")
     RESOLVED = "resolved", _("Resolved")
 
@@ -142,14 +142,14 @@ class DietPattern(models.TextChoices):
 
 class Level(models.TextChoices):
     LOW = "low", _("Low")
-    MODERATE = "moderate", _("Moderate")
+    MODERATE = "moderate", _("Medium")
     HIGH = "high", _("High")
 
 
 class Intensity(models.TextChoices):
-    LIGHT = "light", _("Light")
-    MODERATE = "moderate", _("Moderate")
-    VIGOROUS = "vigorous", _("Vigorous")
+    LIGHT = "light", _("Light intensity")
+    MODERATE = "moderate", _("Moderate intensity")
+    VIGOROUS = "vigorous", _("Vigorous intensity")
 
 
 class Quality(models.TextChoices):
