@@ -47,6 +47,7 @@ api.add_router("/clients", clients_router)
 api.add_router("/clients", "careledger.observations.api.router")  # /{client_id}/trends
 api.add_router("/clients/{client_id}/record", "careledger.records.api.router")
 api.add_router("/ledger", "careledger.ledger.api.router")
+api.add_router("/imports", "careledger.exams.api.router")
 
 
 @api.exception_handler(PermissionDenied)

@@ -10,5 +10,7 @@ urlpatterns = [
     path("account/", include("careledger.accounts.urls")),
     path("portal/", include("careledger.portal.urls")),
     path("audit/", include("careledger.audit.urls")),
+    path("imports/", include("careledger.exams.urls")),
+    path("config/", include("careledger.observations.config_urls")),
     path("", include("careledger.web.urls")),
 ]

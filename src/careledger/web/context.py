@@ -20,7 +20,9 @@ NAV = [
     ("clients:list", _("My clients"), Action.CLIENT_LIST, "people"),
     ("clients:search", _("Client search"), Action.CLIENT_SEARCH, "search"),
     ("clients:enrol", _("Enrol client"), Action.CLIENT_ENROL, "person-plus"),
+    ("exams:imports", _("Report sync"), Action.EXAM_IMPORT, "cloud-arrow-up"),
     ("web:teams", _("Care teams"), Action.TEAM_VIEW, "diagram-3"),
+    ("config:codes", _("Code mapping"), Action.CATALOGUE_MAP, "signpost-split"),
     ("accounts:admin_users", _("Staff accounts"), Action.USER_VIEW, "person-gear"),
     ("audit:events", _("Audit log"), Action.AUDIT_VIEW, "journal-text"),
     ("audit:break_glass_queue", _("Emergency access review"), Action.BREAK_GLASS_REVIEW, "unlock"),
@@ -41,6 +43,10 @@ CAN = {
     "alerts": Action.ALERT_MANAGE,
     "break_glass": Action.BREAK_GLASS,
     "break_glass_review": Action.BREAK_GLASS_REVIEW,
+    "imports": Action.EXAM_IMPORT,
+    "quarantine": Action.EXAM_QUARANTINE,
+    "import_sources": Action.EXAM_SOURCE_MANAGE,
+    "map_codes": Action.CATALOGUE_MAP,
 }
 
 
