@@ -967,7 +967,16 @@ INDICATORS: list[dict] = [
         "ranges": [{"high": "5.2", "high_exclusive": True}],
         "cv_within": 5.18,
         "plausible": ("0.5", "40"),
-        "aliases": ("总胆固醇", "胆固醇", "血清总胆固醇", "CHOL", "T-CHO", "TCH", "14647-2"),
+        "aliases": (
+            "总胆固醇",
+            "胆固醇",
+            "血清总胆固醇",
+            "CHOL",
+            "T-CHO",
+            "TCH",
+            "14647-2",
+            "35200-5",
+        ),
         "source": _LIPID + "; " + _EUBIVAS_CLIN,
     },
     {
@@ -981,7 +990,15 @@ INDICATORS: list[dict] = [
         "conversions": {"mg/dL": "0.01129", "mM": "1"},
         "ranges": [{"high": "1.7", "high_exclusive": True}],
         "plausible": ("0.05", "150"),
-        "aliases": ("甘油三酯", "甘油三脂", "三酰甘油", "TRIG", "Triglyceride", "14927-8"),
+        "aliases": (
+            "甘油三酯",
+            "甘油三脂",
+            "三酰甘油",
+            "TRIG",
+            "Triglyceride",
+            "14927-8",
+            "35217-9",
+        ),
         "source": _LIPID,
     },
     {
@@ -1110,6 +1127,7 @@ INDICATORS: list[dict] = [
             "14771-0",
             "14749-6",
             "2339-0",
+            "15074-8",
         ),
         "source": _DIABETES + " (3.9–6.1, IFG 6.1–<7.0); 危急值 " + _PANIC + "; " + _EUBIVAS_CLIN,
         "notes": "Check-up glucose is fasting: 2345-7 (as exam centres send it) is the entry; "
