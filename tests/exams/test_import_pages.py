@@ -9,9 +9,9 @@ import uuid
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client as HttpClient
 from django.test.utils import CaptureQueriesContext
-from django.db import connection
 
 from careledger.clients.models import Client
 from careledger.exams import services
@@ -118,7 +118,9 @@ def test_the_file_name_is_shown_only_to_whoever_uploaded_it(world, person, login
     assert "上官燕" not in other and number not in other
 
 
-def test_a_csv_export_uploads_and_lands(world, person, login, eager, django_capture_on_commit_callbacks):
+def test_a_csv_export_uploads_and_lands(
+    world, person, login, eager, django_capture_on_commit_callbacks
+):
     client, number, _card = person
     csv = (
         "\ufeff体检号,身份证号,姓名,体检日期,项目代码,项目名称,结果,单位,参考范围\n"

@@ -14,7 +14,7 @@ from typing import Any
 from django.core.files.uploadhandler import FileUploadHandler
 from django.http import Http404, HttpRequest, QueryDict
 from django.utils.datastructures import MultiValueDict
-from ninja import File, Form, Router, UploadedFile
+from ninja import File, Form, Router, Status, UploadedFile
 from ninja.decorators import decorate_view
 
 from careledger.access.enforce import require
@@ -74,32 +74,31 @@ def create_import(  # type: ignore[no-untyped-def]
     csv, xlsx or empty to detect). The job runs in the background: poll GET /api/imports/{id}."""
     require(request.user, Action.EXAM_IMPORT, purpose=PURPOSE)
     if getattr(request, _OVERSIZED, False):
-        return 413, _too_large(forms.declared_length(request))
+        return Status(413, _too_large(forms.declared_length(request)))
     if file is None:
-        return 422, {"detail": "invalid", "reason": "", "message": "file: a file is required"}
+        return Status(422, _invalid("file: a file is required"))
     if forms.file_too_large(file.size or 0):
-        return 413, _too_large(file.size or 0)
-    source = source[:100]
+        return Status(413, _too_large(file.size or 0))
     if format not in ("", "hl7v2", "fhir", "csv", "xlsx"):
-        return 422, {"detail": "invalid", "reason": "", "message": f"format: {format!r} unknown"}
+        return Status(422, _invalid(f"format: {format!r} is not hl7v2, fhir, csv, xlsx or empty"))
     try:
         job = services.do_create_import(
             actor=request.user,
             filename=file.name or "",
             data=file.read(),
-            source_name=source,
+            source_name=source[:100],
             fmt=format,
             channel="api",
         )
     except services.ImportRefused as exc:
-        status = 413 if exc.reason == Reason.TOO_LARGE else 422
-        return status, {"detail": "refused", "reason": str(exc.reason), "message": exc.message}
-    return 201, {
-        "id": job.id,
-        "status": job.status,
-        "format": job.format,
-        "source": job.source.name,
-    }
+        refused = {"detail": "refused", "reason": str(exc.reason), "message": exc.message}
+        return Status(413 if exc.reason == Reason.TOO_LARGE else 422, refused)
+    created = {"id": job.id, "status": job.status, "format": job.format, "source": job.source.name}
+    return Status(201, created)
+
+
+def _invalid(message: str) -> dict[str, str]:
+    return {"detail": "invalid", "reason": "", "message": message}
 
 
 def _job(request: HttpRequest, job_id: uuid.UUID) -> ImportJob:

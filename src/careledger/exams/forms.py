@@ -129,6 +129,15 @@ DELIMITER_CHOICES = (
 )
 
 
+# The mapping's column fields are named apart from the source's own ("name" is both).
+COLUMN_PREFIX = "col_"
+_COLUMN_NAMES = {name for name, _label in (*MAPPING_COLUMNS, *LONG_COLUMNS)}
+
+
+def _form_name(mapping_field: str) -> str:
+    return COLUMN_PREFIX + mapping_field if mapping_field in _COLUMN_NAMES else mapping_field
+
+
 class SourceForm(forms.Form):
     """A source and, for CSV/XLSX, a field per `ColumnMapping` field. Wide-layout result columns
     are one per line: `header` or `header = unit`."""
@@ -153,15 +162,17 @@ class SourceForm(forms.Form):
     def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
         for name, label in (*MAPPING_COLUMNS, *LONG_COLUMNS):
-            self.fields[name] = forms.CharField(label=label, max_length=200, required=False)
+            self.fields[COLUMN_PREFIX + name] = forms.CharField(
+                label=label, max_length=200, required=False
+            )
 
     @property
     def identity_fields(self):  # type: ignore[no-untyped-def]
-        return [self[name] for name, _label in MAPPING_COLUMNS]
+        return [self[COLUMN_PREFIX + name] for name, _label in MAPPING_COLUMNS]
 
     @property
     def long_fields(self):  # type: ignore[no-untyped-def]
-        return [self[name] for name, _label in LONG_COLUMNS]
+        return [self[COLUMN_PREFIX + name] for name, _label in LONG_COLUMNS]
 
     @staticmethod
     def initial_for(source: ImportSource) -> dict[str, object]:
@@ -175,7 +186,7 @@ class SourceForm(forms.Form):
 
     @staticmethod
     def mapping_initial(mapping: dict[str, object]) -> dict[str, object]:
-        initial = {k: v for k, v in mapping.items() if k != "results"}
+        initial = {_form_name(k): v for k, v in mapping.items() if k != "results"}
         if initial.get("delimiter") == "\t":
             initial["delimiter"] = "tab"
         results = mapping.get("results") or {}
@@ -190,7 +201,7 @@ class SourceForm(forms.Form):
         d = self.cleaned_data
         out: dict[str, object] = {"layout": d["layout"]}
         for name, _label in (*MAPPING_COLUMNS, *LONG_COLUMNS):
-            out[name] = d.get(name, "").strip()
+            out[name] = d.get(COLUMN_PREFIX + name, "").strip()
         results: dict[str, str] = {}
         for line in (d.get("results") or "").splitlines():
             header, _sep, unit = line.partition("=")
@@ -204,7 +215,8 @@ class SourceForm(forms.Form):
         return out
 
     def add_service_errors(self, errors: dict[str, str]) -> None:
-        for field, message in errors.items():
+        for key, message in errors.items():
+            field = _form_name(key.removeprefix("mapping.")) if key.startswith("mapping.") else key
             self.add_error(field if field in self.fields else None, message)
 
 

@@ -28,7 +28,8 @@ PURPOSE = "configuration"
 
 
 class SourceInvalid(ValueError):
-    """What is wrong with a source, field → English message (the form shows each by its field)."""
+    """What is wrong with a source, field → English message (the form shows each by its field):
+    "name", "format", and "mapping.<ColumnMapping field>" for the column mapping."""
 
     def __init__(self, errors: dict[str, str]) -> None:
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
@@ -74,7 +75,8 @@ def check_source(
         try:
             mapping = ColumnMapping.from_dict(column_mapping).to_dict()
         except MappingError as exc:
-            errors.update(exc.errors)
+            # Keyed apart from the source's own fields ("name" is also a mapping field).
+            errors.update({f"mapping.{field}": message for field, message in exc.errors.items()})
     if errors:
         raise SourceInvalid(errors)
     return name, mapping

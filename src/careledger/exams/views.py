@@ -532,7 +532,7 @@ def _detect(request: HttpRequest):  # type: ignore[no-untyped-def]
             sample_form.add_error("sample", _too_large(sample.size).detail)
         else:
             content = sample.read()
-            fmt = data.get("format") or detect_format(sample.name or "", content[:8192]) or ""
+            fmt = detect_format(sample.name or "", content[:8192]) or data.get("format") or ""
             if fmt not in (SourceFormat.CSV, SourceFormat.XLSX):
                 sample_form.add_error("sample", _("The sample is not a CSV or XLSX export."))
             else:
