@@ -1,14 +1,24 @@
-"""The trend page (历年指标趋势): thin — one selector call for the results, one for the header."""
+"""The trend page (历年指标趋势): thin — one selector call for the results, one for the header.
+
+The rest of this module turns the selector's statistics into what the template lays out:
+numbers formatted with each indicator's decimals, labels translated once per request. The
+table of every result (one row per result, about a thousand for ten years of a full check-up)
+is rendered here with `format_html` rather than by a template loop, which costs ten times less
+(a template loop with a dozen lookups per row took ~100 ms for 1,000 rows).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from dataclasses import dataclass
+from html import escape
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from careledger.access.enforce import AccessDenied
@@ -16,6 +26,9 @@ from careledger.access.roles import Action, permits
 from careledger.clients import selectors as client_selectors
 from careledger.clients.models import Client
 from careledger.observations import selectors, trends
+from careledger.observations.catalogue import Indicator
+
+FLAG_SYMBOLS = {"H": "↑", "L": "↓", "HH": "↑↑", "LL": "↓↓", "A": "!"}
 
 
 def flag_labels() -> dict[str, str]:
@@ -27,6 +40,15 @@ def flag_labels() -> dict[str, str]:
         "LL": _("Critically low"),
         "A": _("Abnormal"),
         "": _("No range"),
+    }
+
+
+def significance_labels() -> dict[str, str]:
+    return {
+        "rise": _("Significant rise"),
+        "fall": _("Significant fall"),
+        "within": _("No"),
+        "not_assessable": _("Not assessable"),
     }
 
 
@@ -47,7 +69,7 @@ def client_trends(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
             )
         raise
     client = client_selectors.get_client(request.user, client_id)
-    labels = flag_labels()
+    labels = Labels(flag_labels(), significance_labels())
     return render(
         request,
         "observations/trends.html",
@@ -58,12 +80,18 @@ def client_trends(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
                 PanelView(p.key, p.name, [_row(s, labels) for s in p.series]) for p in data.panels
             ],
             "summary": _summary(data.summary, labels),
-            "chart_data": chart_payload(data, labels),
+            "chart_data": chart_payload(data, labels.flags),
         },
     )
 
 
-# --- what the template shows: strings formatted here, so the template only lays them out ----
+# --- what the template shows ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Labels:
+    flags: dict[str, str]
+    significance: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -72,17 +100,21 @@ class ChangeView:
     significance: str  # trends.Significance value
     label: str
 
+    @property
+    def significant(self) -> bool:
+        return self.significance in ("rise", "fall")
+
 
 @dataclass(frozen=True)
 class PointView:
-    at: Any
+    at: dt.date
     display: str
     flag: str
     flag_label: str
+    flag_symbol: str  # ↑ ↓ ↑↑ ↓↓ ! beside the label (not by colour alone)
     band: str
     source_range: str
     source_flag: str
-    source_range_differs: bool
     previous: ChangeView | None
     baseline: ChangeView | None
 
@@ -98,7 +130,7 @@ class RowView:
     slope: str
     direction: str
     count: int
-    points: list[PointView]  # newest first
+    results_html: SafeString  # <tr> per result, newest first
 
 
 @dataclass(frozen=True)
@@ -120,52 +152,91 @@ class ItemView:
 
 @dataclass(frozen=True)
 class SummaryView:
-    latest_date: Any
-    previous_date: Any
+    latest_date: dt.date
+    previous_date: dt.date | None
     new_abnormal: list[ItemView]
     resolved: list[ItemView]
     significant: list[ItemView]
     empty: bool
 
 
-def significance_labels() -> dict[str, str]:
-    return {
-        "rise": _("Significant rise"),
-        "fall": _("Significant fall"),
-        "within": _("No"),
-        "not_assessable": _("Not assessable"),
-    }
-
-
-def _change(ind: Any, change: trends.Change | None) -> ChangeView | None:
+def _change(ind: Indicator, change: trends.Change | None, labels: Labels) -> ChangeView | None:
     if change is None:
         return None
-    labels = significance_labels()
     if change.absolute is None:
         text = "—"
     else:
         text = f"{change.absolute:+.{ind.decimals}f}"
         if change.percent is not None:
             text += f" ({change.percent:+.1f}%)"
-    return ChangeView(text, str(change.significance), labels[str(change.significance)])
+    significance = str(change.significance)
+    return ChangeView(text, significance, labels.significance[significance])
 
 
-def _point(ind: Any, p: trends.Point, labels: dict[str, str]) -> PointView:
+def _point(ind: Indicator, p: trends.Point, labels: Labels) -> PointView:
     return PointView(
         at=p.at,
         display=p.display,
         flag=p.flag,
-        flag_label=labels.get(p.flag, p.flag),
+        flag_label=labels.flags.get(p.flag, p.flag),
+        flag_symbol=FLAG_SYMBOLS.get(p.flag, ""),
         band=p.band.text if p.band else "",
         source_range=p.source_range,
         source_flag=p.source_flag,
-        source_range_differs=p.source_range_differs,
-        previous=_change(ind, p.previous),
-        baseline=_change(ind, p.baseline),
+        previous=_change(ind, p.previous, labels),
+        baseline=_change(ind, p.baseline, labels),
     )
 
 
-def _row(s: trends.Series, labels: dict[str, str]) -> RowView:
+def _flag_html(p: PointView) -> str:
+    if not p.flag:
+        return ""
+    return (
+        f'<span class="flag-badge flag-{escape(p.flag)}">'
+        f"{p.flag_symbol} {escape(p.flag_label)}</span>"
+    )
+
+
+def _sig_html(c: ChangeView | None, *, plain_within: bool) -> str:
+    if c is None:
+        return '<span class="cell-sub">—</span>'
+    if c.significant:
+        return f'<span class="sig-badge sig-{c.significance}">{escape(c.label)}</span>'
+    if plain_within:
+        return f'<span class="cell-sub">{escape(c.label)}</span>'
+    return ""
+
+
+def _baseline_html(c: ChangeView | None) -> str:
+    if c is None:
+        return '<span class="cell-sub">—</span>'
+    return f'<span class="num">{escape(c.text)}</span> {_sig_html(c, plain_within=False)}'
+
+
+def _results_html(unit: str, points: list[PointView]) -> SafeString:
+    """The rows of the full results table, newest first (every value escaped)."""
+    unit_cell = f'<td class="cell-sub">{escape(unit)}</td>'
+    rows = []
+    for p in reversed(points):
+        previous, baseline = p.previous, p.baseline
+        rows.append(
+            "<tr>"
+            f'<td class="num">{p.at.isoformat()}</td>'
+            f'<td class="num">{escape(p.display)}</td>'
+            f"{unit_cell}"
+            f"<td>{_flag_html(p)}</td>"
+            f'<td class="num">{escape(p.band or "—")}</td>'
+            f'<td class="num">{escape(p.source_range or "—")}</td>'
+            f"<td>{escape(p.source_flag or '—')}</td>"
+            f'<td class="num">{escape(previous.text if previous else "—")}</td>'
+            f"<td>{_sig_html(previous, plain_within=True)}</td>"
+            f"<td>{_baseline_html(baseline)}</td>"
+            "</tr>"
+        )
+    return mark_safe("".join(rows))  # noqa: S308 (built from escaped parts above)
+
+
+def _row(s: trends.Series, labels: Labels) -> RowView:
     ind = s.indicator
     points = [_point(ind, p, labels) for p in s.points]
     slope = ""
@@ -184,11 +255,11 @@ def _row(s: trends.Series, labels: dict[str, str]) -> RowView:
         slope=slope,
         direction=s.direction,
         count=len(points),
-        points=points[::-1],
+        results_html=_results_html(ind.unit_display, points),
     )
 
 
-def _summary(summary: trends.ChangeSummary | None, labels: dict[str, str]) -> SummaryView | None:
+def _summary(summary: trends.ChangeSummary | None, labels: Labels) -> SummaryView | None:
     if summary is None:
         return None
 
@@ -200,7 +271,7 @@ def _summary(summary: trends.ChangeSummary | None, labels: dict[str, str]) -> Su
                 unit=i.unit,
                 before=None if i.before is None else _point(i.indicator, i.before, labels),
                 after=_point(i.indicator, i.after, labels),
-                change=_change(i.indicator, i.change),
+                change=_change(i.indicator, i.change, labels),
             )
             for i in found
         ]
@@ -213,6 +284,9 @@ def _summary(summary: trends.ChangeSummary | None, labels: dict[str, str]) -> Su
         significant=items(summary.significant),
         empty=summary.empty,
     )
+
+
+# --- what the chart script gets ------------------------------------------------------------
 
 
 def _num(value: Any) -> float | None:
@@ -234,18 +308,18 @@ def _chart_point(p: trends.Point) -> dict[str, Any]:
     }
 
 
-def chart_payload(data: selectors.ClientTrends, labels: dict[str, str]) -> dict[str, Any]:
+def chart_payload(data: selectors.ClientTrends, flags: dict[str, str]) -> dict[str, Any]:
     """What the chart script needs, compact (one chart per indicator): dates, values, flags,
-    the band in force at each point, and the lab's range where it differs from ours."""
+    the band in force at each point, and the lab's range where it differs from ours. The labels
+    travel with the data, so the script holds no text to translate."""
     return {
         "labels": {
-            "flags": labels,
+            "flags": flags,
             "date": _("Date"),
             "result": _("Result"),
             "range": _("Reference range"),
             "source_range": _("Laboratory's range"),
             "source_flag": _("Laboratory's flag"),
-            "band": _("Reference band"),
         },
         "charts": [
             {
