@@ -8,7 +8,7 @@ import uuid
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Body, Router
+from ninja import Body, Path, Router
 
 from careledger.records import selectors, services
 from careledger.records.schemas import EntryCreate, EntryCreated, HealthRecordRead
@@ -26,7 +26,7 @@ def _vitals(v: Any) -> dict[str, Any]:
 
 
 @router.get("", response=HealthRecordRead)
-def read_record(request: HttpRequest, client_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def read_record(request: HttpRequest, client_id: Path[uuid.UUID]):  # type: ignore[no-untyped-def]
     health = selectors.health_record(request.user, client_id)
     out: dict[str, Any] = {
         key: [_entry(e) for e in rows] for key, rows in health.entries.items() if key != "lifestyle"
@@ -41,7 +41,7 @@ def read_record(request: HttpRequest, client_id: uuid.UUID):  # type: ignore[no-
 
 
 @router.post("", response={201: EntryCreated})
-def add_entry(request: HttpRequest, client_id: uuid.UUID, payload: Body[EntryCreate]):  # type: ignore[no-untyped-def]
+def add_entry(request: HttpRequest, client_id: Path[uuid.UUID], payload: Body[EntryCreate]):  # type: ignore[no-untyped-def]
     data = payload.dict()
     saved = services.do_add_entry(
         actor=request.user, client_id=client_id, section=data.pop("section"), data=data
