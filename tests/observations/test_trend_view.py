@@ -106,6 +106,23 @@ def test_a_clinician_of_another_team_is_offered_emergency_access(world, client_a
     assert (denial.action, denial.outcome) == ("observation.view", "denied")
 
 
+def test_under_a_break_glass_grant_the_page_says_so(world, client_a, login):
+    from careledger.audit import services as audit_services
+
+    audit_services.do_open_break_glass(
+        actor=world.manager_b,
+        client_id=client_a,
+        reason="患者在前台晕倒，需查看近年血糖结果",
+        minutes=30,
+    )
+    response = login(world.manager_b).get(f"/clients/{client_a}/trends/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="emergency-banner"' in html and "trend-data" in html
+    leaf = LedgerEntry.objects.filter(action="observation.view").order_by("seq").last().leaf
+    assert json.loads(leaf)["purpose"] == "emergency"
+
+
 @pytest.mark.parametrize("who", ["outsider", "admin", "auditor", "analyst"])
 def test_others_are_refused(world, client_a, login, who):
     user = getattr(world, who)
