@@ -204,3 +204,22 @@ def test_a_retry_without_a_mapping_keeps_the_item_open(world, login, unknown_cod
     assert (unknown_code.status, unknown_code.attempts) == ("open", 2)
     page = http.get("/imports/quarantine/").content.decode()
     assert "0 项结果已入库；1 项仍在隔离区" in page and "已尝试 2 次" in page
+
+
+def test_the_quarantine_costs_the_same_queries_for_more_items(world, login, person):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _client, number, _card = person
+    http = login(world.manager)
+    run(world.manager, hl7(number, UNKNOWN, order="F1"))
+    http.get("/imports/quarantine/")
+    with CaptureQueriesContext(connection) as few:
+        http.get("/imports/quarantine/")
+    for i in range(5):
+        run(world.manager, hl7(STRANGER, GLUCOSE, order=f"S{i}"))
+        run(world.manager, hl7(number, UNKNOWN, order=f"M{i}"))
+    with CaptureQueriesContext(connection) as many:
+        page = http.get("/imports/quarantine/").content.decode()
+    assert page.count('class="card quarantine-item') == 11
+    assert len(many) == len(few)
