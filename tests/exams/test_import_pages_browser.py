@@ -91,3 +91,35 @@ def test_upload_see_the_summary_and_match_by_hand(  # type: ignore[no-untyped-de
         tab.close()
     finally:
         app.conf.task_always_eager = False
+
+
+def test_the_admins_pages_render_without_script_or_csp_errors(  # type: ignore[no-untyped-def]
+    browser, live_server, transactional_db, world
+):
+    from exams.test_import_pages import hl7, run
+
+    number = make_citizen_id(dt.date(1968, 7, 9), "F", 21)
+    world.enrol(document_number=number, name="上官燕", sex="F", birth_date=dt.date(1968, 7, 9))
+    run(world.manager, hl7(number, GLUCOSE, UNKNOWN), source_name="城东体检中心")
+
+    tab = Session(browser, live_server.url)
+    tab.sign_in("admin")
+    tab.go("/imports/")
+    assert "城东体检中心" in tab.page.inner_text("main")
+    tab.shot("import-history")
+    tab.go("/config/sources/new/")
+    tab.page.fill("#id_name", "南山体检")
+    tab.page.select_option("#id_format", "csv")
+    tab.shot("import-source-form")
+    tab.go("/config/codes/")
+    row = tab.page.locator("table.codes-table tbody tr").first
+    row.locator("input[name=q]").fill("谷丙")
+    row.locator("form.picker button[type=submit]").click()  # htmx: the picker's results
+    row.locator(".picker-results button").first.wait_for()
+    tab.shot("code-mapping")
+    row.locator(".picker-results button", has_text="1742-6").click()
+    tab.page.wait_for_selector("text=项等待中的结果已入库")
+    tab.go("/config/catalogue/?q=血糖")
+    assert "2345-7" in tab.page.inner_text("main")
+    tab.shot("catalogue")
+    tab.close()

@@ -142,7 +142,7 @@ class SourceForm(forms.Form):
     """A source and, for CSV/XLSX, a field per `ColumnMapping` field. Wide-layout result columns
     are one per line: `header` or `header = unit`."""
 
-    name = forms.CharField(label=_("Name"), max_length=100)
+    name = forms.CharField(label=_("Source name"), max_length=100)
     format = forms.ChoiceField(label=_("Format"), choices=SourceFormat.choices, required=False)
     is_active = forms.BooleanField(label=_("In use"), required=False, initial=True)
     layout = forms.ChoiceField(label=_("Layout"), choices=LAYOUTS, initial="long")
