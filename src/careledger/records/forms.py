@@ -20,8 +20,10 @@ from careledger.records.validation import MAX_NOTE, MAX_REASON
 DATE_HELP = _("Year, year-month or a full date: 2015, 2015-06 or 2015-06-03.")
 
 
-def _choice(label: Any, choices: type[models.TextChoices]) -> forms.ChoiceField:
-    return forms.ChoiceField(label=label, choices=[("", "—"), *choices.choices], required=False)
+def _choice(label: Any, choices: type[models.TextChoices], initial: str = "") -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=label, choices=[("", "—"), *choices.choices], required=False, initial=initial
+    )
 
 
 def _text(label: Any, max_length: int = 200, **attrs: str) -> forms.CharField:
@@ -76,7 +78,7 @@ class SectionForm(forms.Form):
 class ConditionForm(SectionForm):
     code = _text(_("Diagnosis (ICD-10)"), 100, list="icd10-codes")
     onset = _date(_("Onset"))
-    clinical_status = _choice(_("Status"), m.ClinicalStatus)
+    clinical_status = _choice(_("Status"), m.ClinicalStatus, "active")
     note = _note()
     required_names = frozenset({"code", "clinical_status"})
     uses_icd10 = True
@@ -99,7 +101,7 @@ class MedicationForm(SectionForm):
     route = _choice(_("Route"), m.Route)
     start = _date(_("Started"))
     end = _date(_("Ended"))
-    medication_status = _choice(_("Status"), m.MedicationStatus)
+    medication_status = _choice(_("Status"), m.MedicationStatus, "active")
     note = _note()
     required_names = frozenset({"drug_name", "medication_status"})
 

@@ -80,9 +80,7 @@ def record(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
             "client_id": client_id,
             "cards": cards,
             "lifestyle": lifestyle,
-            "lifestyle_facts": presentation.describe("lifestyle", lifestyle.values)
-            if lifestyle
-            else [],
+            "lifestyle_facts": presentation.show("lifestyle", lifestyle).facts if lifestyle else [],
             "allergy_names": [e.values["substance"] for e in health.allergies],
             "vitals_section": sections.get(sections.VITALS),
             "can_edit": permits(request.user.role, Action.RECORD_UPDATE) and not health.emergency,
