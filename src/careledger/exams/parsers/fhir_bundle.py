@@ -112,6 +112,7 @@ class _State:
     card_systems: frozenset[str]
     problems: list[ParseProblem] = field(default_factory=list)
     reports: list[ParsedReport] = field(default_factory=list)
+    invalid: dict[int, int] = field(default_factory=dict)  # entry number → its problem's index
 
 
 def parse_fhir(
@@ -277,6 +278,8 @@ def _entry(number: int, raw: Any, state: _State) -> _Entry | None:
     full_url = raw.get("fullUrl") if isinstance(raw.get("fullUrl"), str) else ""
     entry = _Entry(number, full_url, resource)
     entry.valid = _validate(entry, state)
+    if not entry.valid:
+        state.invalid[number] = len(state.problems) - 1
     return entry
 
 
@@ -612,12 +615,16 @@ def _report_from_dr(dr: _Entry, index: _Index, state: _State) -> None:
     results: list[ParsedResult] = []
     result_problems: list[ParseProblem] = []
     observations: list[dict[str, Any]] = []
+    invalid_results: list[int] = []
     for i, ref in enumerate(_refs(res.get("result"))):
         target = index.resolve(ref, dr)
         loc = f"{where}, result[{i}]"
         if isinstance(target, _Entry):
             if not target.valid:
-                continue  # reported as INVALID_RESOURCE on its own entry
+                # Reported as INVALID_RESOURCE on its own entry; tied to this report below.
+                if target.number in state.invalid:
+                    invalid_results.append(state.invalid[target.number])
+                continue
             obs, obs_where = target.resource, target.where
         elif isinstance(target, dict):
             obs, obs_where = target, f"{where}, contained #{str(target.get('id'))[:40]}"
@@ -675,6 +682,9 @@ def _report_from_dr(dr: _Entry, index: _Index, state: _State) -> None:
     index_no = len(state.reports)
     for p in result_problems:
         state.problems.append(ParseProblem(p.location, p.field, p.reason, p.message, index_no))
+    for k in invalid_results:
+        p = state.problems[k]
+        state.problems[k] = ParseProblem(p.location, p.field, p.reason, p.message, index_no)
     state.reports.append(
         ParsedReport(
             index=index_no,

@@ -25,10 +25,11 @@ import csv
 import datetime as dt
 import io
 import re
+import sys
 import unicodedata
 import zipfile
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -326,6 +327,9 @@ class _Sheet:
     rows: Iterator[tuple[int, list[object]]]  # spreadsheet row number, cells
     encoding: str
     epoch: dt.datetime | None = None
+    # Identity cells → (patient, report id, date, warning): a person's rows repeat the same
+    # identity, and validating an ID number and a date per row is most of the cost.
+    identities: dict[tuple[object, ...], tuple[Any, ...]] = field(default_factory=dict)
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -355,7 +359,7 @@ def _csv_rows(data: bytes, mapping: ColumnMapping | None) -> _Sheet:
     delimiter = (mapping.delimiter if mapping else "") or _sniff_delimiter(text[:65536])
 
     def rows() -> Iterator[tuple[int, list[object]]]:
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        reader = csv.reader(_text_lines(text), delimiter=delimiter)
         number = 0
         while True:
             try:
@@ -368,6 +372,20 @@ def _csv_rows(data: bytes, mapping: ColumnMapping | None) -> _Sheet:
             yield number, list(row)
 
     return _Sheet(rows(), encoding)
+
+
+def _text_lines(text: str) -> Iterator[str]:
+    """The lines of `text` with their endings, one at a time (io.StringIO would copy the whole
+    text into a 4-bytes-per-character buffer). Old Mac files end lines with a lone \\r."""
+    newline = "\n" if "\n" in text else "\r"
+    start, end = 0, len(text)
+    while start < end:
+        stop = text.find(newline, start)
+        if stop < 0:
+            yield text[start:]
+            return
+        yield text[start : stop + 1]
+        start = stop + 1
 
 
 class _RowError(Exception):
@@ -523,7 +541,7 @@ def _parse(sheet: _Sheet, mapping: ColumnMapping | None, now: dt.datetime) -> Pa
                             )
                     columns = _Columns(row, mapping)
                 continue
-            if all(cell_text(c) == "" for c in row):
+            if not any(c is not None and (not isinstance(c, str) or c.strip()) for c in row):
                 continue
             units += 1
             assert mapping is not None
@@ -569,6 +587,27 @@ def _parse(sheet: _Sheet, mapping: ColumnMapping | None, now: dt.datetime) -> Pa
     )
 
 
+_IDENTITY_CACHE_MAX = 50_000
+
+
+def _cached_identity(
+    number: int, row: list[object], columns: _Columns, now: dt.datetime, sheet: _Sheet
+) -> tuple[PatientIds, str, dt.datetime, ParseProblem | None] | ParseProblem:
+    key = tuple(columns.raw(row, role) for role in _IDENTITY)
+    hit = sheet.identities.get(key)
+    if hit is not None:
+        patient, report_id, when, warning = hit
+        if warning is not None:
+            warning = replace(warning, location=f"row {number}")
+        return patient, report_id, when, warning
+    got = _identity(number, row, columns, now, sheet.epoch)
+    if not isinstance(got, ParseProblem):
+        if len(sheet.identities) >= _IDENTITY_CACHE_MAX:
+            sheet.identities.clear()
+        sheet.identities[key] = got
+    return got
+
+
 def _identity(
     number: int, row: list[object], columns: _Columns, now: dt.datetime, epoch: dt.datetime | None
 ) -> tuple[PatientIds, str, dt.datetime, ParseProblem | None] | ParseProblem:
@@ -577,10 +616,18 @@ def _identity(
     today = common.aware(now).date()
     raw_id = columns.text(row, "id_number")
     card = columns.text(row, "card_number")
-    id_number = common.valid_id_number(raw_id, today) if raw_id else None
+    # An ID number typed into a number cell: Excel keeps 15 significant digits, the last three
+    # are gone for good. Said so, instead of a puzzling check-digit failure.
+    id_cell = columns.raw(row, "id_number")
+    as_number = isinstance(id_cell, float) and abs(id_cell) >= 1e14
+    id_number = common.valid_id_number(raw_id, today) if raw_id and not as_number else None
     warning = None
     if raw_id and not id_number:
-        why = common.id_number_error(raw_id, today) or "format"
+        why = (
+            "stored as a number cell, digits lost: format the column as text"
+            if as_number
+            else common.id_number_error(raw_id, today) or "format"
+        )
         column = columns.name_of("id_number")
         if not card:
             return ParseProblem(
@@ -634,9 +681,12 @@ def _identity(
     return patient, columns.text(row, "report_id"), when, warning
 
 
-def _check_value(value: str) -> str | None:
-    """None when usable; else why not (a corrupted number)."""
-    if common.classify_value(value) == "bad":
+def _check_value(value: str, unit: str) -> str | None:
+    """None when usable; else why not. A value that starts like a number but is not one is
+    always refused ("5..6"); with a unit the value must be numeric-ish (a number, "<0.1",
+    "1:128", or a qualitative word such as 阴性), since free text does not come in mmol/L."""
+    kind = common.classify_value(value)
+    if kind == "bad" or (unit and kind == "text"):
         return "neither a number, a comparator and number, nor a qualitative result"
     return None
 
@@ -651,7 +701,7 @@ def _long_row(
     problems: list[ParseProblem],
 ) -> None:
     loc = f"row {number}"
-    ident = _identity(number, row, columns, now, sheet.epoch)
+    ident = _cached_identity(number, row, columns, now, sheet)
     if isinstance(ident, ParseProblem):
         problems.append(ident)
         return
@@ -691,22 +741,25 @@ def _long_row(
             ParseProblem(loc, value_column, Reason.NO_VALUE, f"column {value_column} is empty")
         )
         return
-    why = _check_value(value)
+    unit = columns.text(row, "unit")
+    why = _check_value(value, unit)
     if why:
         group.problems.append(
             ParseProblem(loc, value_column, Reason.BAD_VALUE, f"column {value_column}: {why}")
         )
         return
+    # Codes, names, units, ranges and flags repeat on every person's rows: interned, so 50 MB
+    # of rows do not hold 50 MB of copies of "mmol/L".
     group.results.append(
         ParsedResult(
             location=loc,
-            local_code=code or name,
-            local_name=name,
+            local_code=sys.intern(code or name),
+            local_name=sys.intern(name),
             coding_system="",
             value=common.fold_number(value),
-            unit=columns.text(row, "unit"),
-            reference_range=columns.text(row, "reference_range"),
-            flag=columns.text(row, "flag"),
+            unit=sys.intern(unit),
+            reference_range=sys.intern(columns.text(row, "reference_range")),
+            flag=sys.intern(columns.text(row, "flag")),
             effective_at=when if when != group.effective_at else None,
         )
     )
@@ -728,7 +781,7 @@ def _wide_row(
     problems: list[ParseProblem],
 ) -> None:
     loc = f"row {number}"
-    ident = _identity(number, row, columns, now, sheet.epoch)
+    ident = _cached_identity(number, row, columns, now, sheet)
     if isinstance(ident, ParseProblem):
         problems.append(ident)
         return
@@ -741,7 +794,7 @@ def _wide_row(
         if not value:
             continue
         where = f"{loc}, column {header}"
-        why = _check_value(value)
+        why = _check_value(value, unit)
         if why:
             group.problems.append(
                 ParseProblem(where, header, Reason.BAD_VALUE, f"column {header}: {why}")

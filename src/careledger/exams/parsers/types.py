@@ -55,7 +55,7 @@ class Reason(StrEnum):
     CONFLICT = "conflict"  # same report and code already imported with another value
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ParseProblem:
     location: str  # "row 12", "message 3, OBX 7", "entry 4"
     field: str  # "OBX-5", "value", "PID-3", "effectiveDateTime"
@@ -66,7 +66,7 @@ class ParseProblem:
     #                        ID number failing its check digit beside a usable card number)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PatientIds:
     """Identifiers as written in the file (the pipeline normalises and blind-indexes them)."""
 
@@ -77,7 +77,7 @@ class PatientIds:
     birth_date: dt.date | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ParsedResult:
     location: str  # where in the file ("message 2, OBX 5", "row 7, column 血糖")
     local_code: str  # the source's code (OBX-3.1, Observation.code.coding[0].code, column)
@@ -93,7 +93,7 @@ class ParsedResult:
     #                 free text
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ParsedReport:
     index: int  # 0-based position among reports in the file
     location: str  # "message 3", "entry 2", "rows 5-38"
@@ -107,7 +107,7 @@ class ParsedReport:
     note: str = ""  # free-text comment on the whole report (NTE after OBR, conclusion); seal it
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ParseOutcome:
     reports: list[ParsedReport]
     problems: list[ParseProblem]
