@@ -40,7 +40,9 @@ api = NinjaAPI(
     version="1",
     description="康链健康管理系统 JSON API. Every call is authorised by the access policy and "
     "recorded in the audit ledger.",
-    auth=[SessionAuth(), BearerToken()],
+    # Bearer first: SessionAuth checks CSRF and its refusal ends the search, so a token call
+    # (no CSRF cookie, nothing ambient to forge) would otherwise be refused on every POST.
+    auth=[BearerToken(), SessionAuth()],
     urls_namespace="api",
 )
 api.add_router("/clients", clients_router)

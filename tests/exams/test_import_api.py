@@ -166,3 +166,20 @@ def test_an_unknown_job_is_not_found(world, login):
     missing = "00000000-0000-4000-8000-000000000000"
     assert http.get(f"/api/imports/{missing}").status_code == 404
     assert http.get(f"/api/imports/{missing}/quarantine").status_code == 404
+
+
+def test_a_token_upload_needs_no_csrf_but_a_session_upload_does(world, person):
+    """With CSRF enforced as in production: a bearer token is no ambient credential, so its
+    call passes; the browser session's call without the CSRF token is refused."""
+    from django.test import Client as HttpClient
+
+    from conftest import login_verified
+
+    _client, number = person
+    token_call = post_file(
+        HttpClient(enforce_csrf_checks=True), hl7(number, GLUCOSE), headers=bearer(world.manager)
+    )
+    assert token_call.status_code == 201, token_call.content
+    session = login_verified(HttpClient(enforce_csrf_checks=True), world.manager)
+    assert post_file(session, hl7(number, ALT, order="B1")).status_code == 403
+    assert ImportJob.objects.count() == 1
