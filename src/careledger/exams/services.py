@@ -312,8 +312,11 @@ def do_match_item(*, actor: User, item_id: uuid.UUID, client_id: uuid.UUID) -> T
 
 
 def do_retry_items(*, actor: User, item_ids: Iterable[uuid.UUID]) -> Tally:
-    """Run quarantined results again (e.g. after their code was mapped). Items of a client the
-    actor may not see are refused; items with nothing to retry (parse problems) are skipped."""
+    """Run quarantined results again (e.g. after their code was mapped). Institution-level work
+    like the import itself: it needs the import permission, not the client's care team, and
+    answers with counts only (it lands what the original import would have landed). Items of
+    another institution are not found; items with nothing to retry (parse problems) are
+    skipped."""
     require(actor, Action.EXAM_IMPORT, purpose=PURPOSE)
     total = Tally()
     for item_id in item_ids:
