@@ -175,3 +175,43 @@ def test_vital_signs_put_blood_pressure_in_one_panel():
     codes = {r["code"]["coding"][0]["code"] for r in resources}
     assert codes == {"85354-9", "8867-4", "8302-2", "29463-7", "39156-5"}
     assert all(r["category"][0]["coding"][0]["code"] == "vital-signs" for r in resources)
+
+
+@pytest.mark.django_db
+def test_entries_read_back_from_the_database_map_to_valid_resources(world, member):
+    from careledger.records.selectors import health_record
+    from careledger.records.services import do_add_entry
+    from records.conftest import VALID, vitals_data
+
+    for section, data in VALID.items():
+        do_add_entry(actor=world.manager, client_id=member.id, section=section, data=data)
+    do_add_entry(actor=world.manager, client_id=member.id, section="vitals", data=vitals_data())
+    record = health_record(world.doctor, member.id)
+    mapped = 0
+    for section, views in record.entries.items():
+        for view in views:
+            e = fhir.Entry(
+                id=str(view.id),
+                patient_id=str(member.id),
+                version=view.version,
+                status=view.status,
+                values=view.values,
+                recorded=view.updated_at,
+            )
+            for resource in fhir.to_fhir(section, e):
+                validate(resource)
+                mapped += 1
+    for vital_set in record.vital_sets:
+        values = {name: value for name, (value, _unit, _flag) in vital_set.values.items()}
+        e = fhir.Entry(
+            id=str(vital_set.id),
+            patient_id=str(member.id),
+            version=1,
+            status="active",
+            values={"measured_at": vital_set.measured_at, **values},
+        )
+        for resource in fhir.to_fhir("vitals", e):
+            validate(resource)
+            mapped += 1
+    # five sections, twelve lifestyle answers, the blood-pressure panel and five other vitals
+    assert mapped == 5 + 12 + 6
