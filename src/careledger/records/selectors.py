@@ -37,6 +37,7 @@ from careledger.records.sections import Section
 from careledger.records.services import PURPOSE, check_can_update
 
 HISTORY_ACTION = "record.history"
+_SEALED = sorted({name for s in sections.ENTRY_SECTIONS for name in s.sealed_fields})
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,7 @@ def _read_entries(client: Client) -> tuple[dict[str, list[EntryView]], dict[str,
     # One key lookup for every sealed field of every section (they share the client's key).
     keyring.preload(
         [client, *(r for section_rows in rows.values() for r in section_rows)],
-        ["name", "note", "drug_name", "substance", "reaction", "hospital"],
+        ["name", *_SEALED],
     )
     entries: dict[str, list[EntryView]] = {}
     retracted: dict[str, int] = {}
