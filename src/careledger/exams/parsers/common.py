@@ -51,7 +51,10 @@ def parse_hl7_ts(text: str) -> dt.datetime:
     dropped before matching. No zone → Asia/Shanghai. Raises ValueError naming the format.
     """
     raw = text.strip()
-    compact = re.sub(r"[-:\sT/]", "", raw)
+    # A trailing ±ZZZZ zone first, so dropping the dashes of "2024-01-05" spares its sign.
+    zone = re.search(r"[+-]\d{4}$", raw) if len(raw) > 8 else None
+    body, suffix = (raw[: zone.start()], zone.group()) if zone else (raw, "")
+    compact = re.sub(r"[-:\sT/]", "", body) + suffix
     match = _HL7_TS.fullmatch(compact)
     if not match:
         if re.fullmatch(r"\d{4}(\d{2})?", compact):

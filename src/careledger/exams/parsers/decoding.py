@@ -23,6 +23,7 @@ we know writes with one): refused as ENCODING rather than handed to a parser as 
 from __future__ import annotations
 
 import codecs
+from collections.abc import Iterator
 
 from careledger.exams.parsers.types import FileUnreadable, Reason
 
@@ -98,25 +99,44 @@ def bom_codec(data: bytes) -> str | None:
     return None
 
 
-def decode(data: bytes, declared: str = "") -> tuple[str, str]:
-    """The text and the codec it was decoded with ("utf-8", "utf-8-sig", "gb18030", ...)."""
+_CHUNK = 1 << 20
+
+
+def _first_error(data: bytes, codec: str) -> int | None:
+    """Byte offset of the first undecodable byte, or None. Decodes in 1 MB chunks and drops
+    the text, so checking a 50 MB file does not build a 50 MB string (CPython's one-shot
+    decoder allocates for the widest character it meets, up to 4 bytes per input byte)."""
+    decoder = codecs.getincrementaldecoder(codec)("strict")
+    for offset in range(0, len(data), _CHUNK):
+        try:
+            decoder.decode(data[offset : offset + _CHUNK], final=offset + _CHUNK >= len(data))
+        except UnicodeDecodeError as exc:
+            return offset + max(0, exc.start)
+    if not data:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return 0
+    return None
+
+
+def detect(data: bytes, declared: str = "") -> str:
+    """The codec `data` decodes in, by the rules at the top of this module; raises
+    FileUnreadable(ENCODING) when none fits. Builds no text."""
     bom = bom_codec(data)
     if bom:
-        try:
-            return data.decode(bom), bom
-        except UnicodeDecodeError as exc:
+        error = _first_error(data, bom)
+        if error is not None:
             raise FileUnreadable(
                 Reason.ENCODING,
-                f"the file starts with a {bom} byte-order mark but byte {exc.start} "
-                f"does not decode in it",
-            ) from None
+                f"the file starts with a {bom} byte-order mark but byte {error} "
+                "does not decode in it",
+            )
+        return bom
     codec = codec_for(declared)
-    if codec in ("utf-16", "utf-32"):
+    if codec in ("utf-16", "utf-32") and _first_error(data, codec + "-le") is None:
         # Declared wide encoding without a BOM: HL7 says little-endian unless told otherwise.
-        try:
-            return data.decode(codec + "-le"), codec + "-le"
-        except UnicodeDecodeError:
-            pass
+        return codec + "-le"
     nul = data.find(b"\x00")
     if nul >= 0:
         raise FileUnreadable(
@@ -124,29 +144,58 @@ def decode(data: bytes, declared: str = "") -> tuple[str, str]:
             f"the file holds NUL bytes (first at byte {nul}): binary content "
             "or UTF-16 without a byte-order mark",
         )
-    if codec and codec not in ("utf-16", "utf-32"):
-        try:
-            text = data.decode(codec)
-        except UnicodeDecodeError:
-            pass  # a declaration the bytes contradict: detect instead
-        else:
-            if codec not in _SINGLE_BYTE or data.isascii():
-                return text, codec
-            try:
-                return data.decode("utf-8"), "utf-8"
-            except UnicodeDecodeError:
-                return text, codec
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError as exc:
-        utf8_error = exc.start
-    try:
-        return data.decode("gb18030"), "gb18030"
-    except UnicodeDecodeError as exc:
-        gb_error = exc.start
+    if codec and codec not in ("utf-16", "utf-32") and _first_error(data, codec) is None:
+        if codec not in _SINGLE_BYTE or data.isascii():
+            return codec
+        # Latin-1 decodes anything: valid multi-byte UTF-8 is the likelier truth.
+        return "utf-8" if _first_error(data, "utf-8") is None else codec
+    utf8_error = _first_error(data, "utf-8")
+    if utf8_error is None:
+        return "utf-8"
+    gb_error = _first_error(data, "gb18030")
+    if gb_error is None:
+        return "gb18030"
     raise FileUnreadable(
         Reason.ENCODING,
         f"the bytes are neither UTF-8 (invalid at byte {utf8_error}) nor GB18030 "
         f"(invalid at byte {gb_error})"
         + (f"; declared charset {declared!r} does not fit either" if declared else ""),
     )
+
+
+def decode(data: bytes, declared: str = "") -> tuple[str, str]:
+    """The text and the codec it was decoded with ("utf-8", "utf-8-sig", "gb18030", ...)."""
+    codec = detect(data, declared)
+    return data.decode(codec), codec
+
+
+def decoded_lines(data: bytes, codec: str) -> Iterator[str]:
+    """The lines of `data` decoded with `codec` (already detected), line endings kept, one at
+    a time: a large CSV never exists as one string. A byte-order mark is dropped. Lines end
+    at \\n; a file with none (old Mac exports) is split at \\r instead."""
+    if codec == "utf-8-sig":
+        data = data[3:] if data.startswith(codecs.BOM_UTF8) else data
+        codec = "utf-8"
+    decoder = codecs.getincrementaldecoder(codec)("strict")
+    newline = "\n"
+    if b"\n" not in data[: 1 << 16] and b"\n" not in data and not codec.startswith("utf-16"):
+        newline = "\r"
+    pending = ""
+    first = True
+    for offset in range(0, len(data), _CHUNK):
+        final = offset + _CHUNK >= len(data)
+        chunk = decoder.decode(data[offset : offset + _CHUNK], final=final)
+        if first:
+            chunk = chunk.lstrip("\ufeff")
+            first = False
+        text = pending + chunk
+        start = 0
+        while True:
+            stop = text.find(newline, start)
+            if stop < 0:
+                break
+            yield text[start : stop + 1]
+            start = stop + 1
+        pending = text[start:]
+    if pending:
+        yield pending

@@ -283,9 +283,14 @@ def _entry(number: int, raw: Any, state: _State) -> _Entry | None:
     return entry
 
 
+def _list(value: Any) -> list[Any]:
+    """A JSON array as a list; anything else (a fuzzed or broken file) as empty."""
+    return value if isinstance(value, list) else []
+
+
 def _drop_narratives(resource: dict[str, Any]) -> None:
     resource.pop("text", None)
-    for contained in resource.get("contained") or []:
+    for contained in _list(resource.get("contained")):
         if isinstance(contained, dict):
             contained.pop("text", None)
 
@@ -374,7 +379,7 @@ class _Index:
         if not reference:
             return None
         if reference.startswith("#"):
-            for contained in (container or referrer.resource).get("contained") or []:
+            for contained in _list((container or referrer.resource).get("contained")):
                 if isinstance(contained, dict) and contained.get("id") == reference[1:]:
                     return contained
             return None
@@ -497,7 +502,7 @@ def _patient(
                     Reason.NO_PATIENT_ID,
                     f"the subject Patient ({target.where}) failed validation",
                 )
-            for i, item in enumerate(patient.get("identifier") or []):
+            for i, item in enumerate(_list(patient.get("identifier"))):
                 if isinstance(item, dict):
                     candidates.append(_candidate(item, f"Patient.identifier[{i}]", state))
             name = _human_name(patient.get("name"))
@@ -566,7 +571,7 @@ def _candidate(ident: dict[str, Any], where: str, state: _State) -> common.Candi
     codes: list[str] = []
     type_ = ident.get("type")
     if isinstance(type_, dict):
-        for coding in type_.get("coding") or []:
+        for coding in _list(type_.get("coding")):
             if isinstance(coding, dict) and coding.get("code"):
                 codes.append(str(coding["code"]).upper())
         if isinstance(type_.get("text"), str):
@@ -586,7 +591,7 @@ def _human_name(names: Any) -> str:
             continue
         if isinstance(name.get("text"), str) and name["text"].strip():
             return name["text"].strip()
-        given = " ".join(g for g in name.get("given") or [] if isinstance(g, str))
+        given = " ".join(g for g in _list(name.get("given")) if isinstance(g, str))
         family = name.get("family") if isinstance(name.get("family"), str) else ""
         joined = common.join_name(family, given)
         if joined:
@@ -717,7 +722,7 @@ def _report_time(raw: str, fld: str, where: str, state: _State) -> dt.datetime |
 
 
 def _report_id(entry: _Entry) -> str:
-    identifiers = [i for i in entry.resource.get("identifier") or [] if isinstance(i, dict)]
+    identifiers = [i for i in _list(entry.resource.get("identifier")) if isinstance(i, dict)]
     identifiers.sort(key=lambda i: 0 if i.get("use") in ("official", "usual") else 1)
     for ident in identifiers:
         if isinstance(ident.get("value"), str) and ident["value"].strip():
@@ -728,7 +733,7 @@ def _report_id(entry: _Entry) -> str:
 
 
 def _performer(res: dict[str, Any], entry: _Entry, index: _Index) -> str:
-    for ref in res.get("performer") or []:
+    for ref in _list(res.get("performer")):
         if not isinstance(ref, dict):
             continue
         target = index.resolve(str(ref.get("reference") or ""), entry)
@@ -813,12 +818,12 @@ def _results(obs: dict[str, Any], where: str) -> tuple[list[ParsedResult], list[
             effective = None
     note = "\n".join(
         n["text"].strip()
-        for n in obs.get("note") or []
+        for n in _list(obs.get("note"))
         if isinstance(n, dict) and isinstance(n.get("text"), str) and n["text"].strip()
     )
     results: list[ParsedResult] = []
     problems: list[ParseProblem] = []
-    components = [c for c in obs.get("component") or [] if isinstance(c, dict)]
+    components = [c for c in _list(obs.get("component")) if isinstance(c, dict)]
     has_own_value = any(k.startswith("value") for k in obs) or "dataAbsentReason" in obs
     if has_own_value or not components:
         got = _one_result(obs, where, "", status_out, effective, note, obs.get("referenceRange"))
@@ -887,7 +892,7 @@ def _one_result(
 def _code(concept: Any) -> tuple[str, str, str]:
     if not isinstance(concept, dict):
         return "", "", ""
-    codings = [c for c in concept.get("coding") or [] if isinstance(c, dict) and c.get("code")]
+    codings = [c for c in _list(concept.get("coding")) if isinstance(c, dict) and c.get("code")]
     text = concept.get("text") if isinstance(concept.get("text"), str) else ""
     # The name the source shows its users: code.text, else the coding's display.
     for coding in codings:
@@ -929,7 +934,7 @@ def _quantity(q: Any) -> tuple[str, str]:
 def _concept_text(concept: dict[str, Any]) -> str:
     if isinstance(concept.get("text"), str) and concept["text"].strip():
         return concept["text"].strip()
-    for coding in concept.get("coding") or []:
+    for coding in _list(concept.get("coding")):
         if isinstance(coding, dict):
             if coding.get("display"):
                 return str(coding["display"])
@@ -986,7 +991,7 @@ def _interpretation(value: Any) -> str:
     for concept in value if isinstance(value, list) else []:
         if not isinstance(concept, dict):
             continue
-        for coding in concept.get("coding") or []:
+        for coding in _list(concept.get("coding")):
             if isinstance(coding, dict) and coding.get("code"):
                 return str(coding["code"])
         if isinstance(concept.get("text"), str):

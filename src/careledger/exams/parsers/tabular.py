@@ -34,7 +34,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from careledger.exams.parsers import common
-from careledger.exams.parsers.decoding import decode
+from careledger.exams.parsers.decoding import decoded_lines, detect
 from careledger.exams.parsers.types import (
     FileUnreadable,
     ParsedReport,
@@ -332,12 +332,8 @@ class _Sheet:
     identities: dict[tuple[object, ...], tuple[Any, ...]] = field(default_factory=dict)
 
 
-def _sniff_delimiter(text: str) -> str:
-    first = ""
-    for line in text.splitlines():
-        if line.strip():
-            first = line
-            break
+def _sniff_delimiter(first: str) -> str:
+    """The delimiter of the header line: the candidate that occurs most outside quotes."""
     counts = {d: _count_outside_quotes(first, d) for d in DELIMITERS}
     best = max(counts, key=lambda d: counts[d])
     return best if counts[best] else ","
@@ -354,12 +350,12 @@ def _count_outside_quotes(line: str, delim: str) -> int:
 
 
 def _csv_rows(data: bytes, mapping: ColumnMapping | None) -> _Sheet:
-    text, encoding = decode(data, mapping.encoding if mapping else "")
-    text = text.lstrip("\ufeff")
-    delimiter = (mapping.delimiter if mapping else "") or _sniff_delimiter(text[:65536])
+    encoding = detect(data, mapping.encoding if mapping else "")
+    first_line = next((line for line in decoded_lines(data, encoding) if line.strip()), "")
+    delimiter = (mapping.delimiter if mapping else "") or _sniff_delimiter(first_line)
 
     def rows() -> Iterator[tuple[int, list[object]]]:
-        reader = csv.reader(_text_lines(text), delimiter=delimiter)
+        reader = csv.reader(decoded_lines(data, encoding), delimiter=delimiter)
         number = 0
         while True:
             try:
@@ -372,20 +368,6 @@ def _csv_rows(data: bytes, mapping: ColumnMapping | None) -> _Sheet:
             yield number, list(row)
 
     return _Sheet(rows(), encoding)
-
-
-def _text_lines(text: str) -> Iterator[str]:
-    """The lines of `text` with their endings, one at a time (io.StringIO would copy the whole
-    text into a 4-bytes-per-character buffer). Old Mac files end lines with a lone \\r."""
-    newline = "\n" if "\n" in text else "\r"
-    start, end = 0, len(text)
-    while start < end:
-        stop = text.find(newline, start)
-        if stop < 0:
-            yield text[start:]
-            return
-        yield text[start : stop + 1]
-        start = stop + 1
 
 
 class _RowError(Exception):
