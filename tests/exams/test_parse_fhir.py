@@ -390,3 +390,53 @@ def test_entries_that_are_not_resources():
     assert out.reports == []
     assert [p.location for p in out.problems] == ["entry 1", "entry 2", "entry 3"]
     assert all(p.reason == Reason.INVALID_RESOURCE for p in out.problems)
+
+
+def test_lone_diagnostic_report_with_contained_patient_and_observations():
+    report = {
+        "resourceType": "DiagnosticReport",
+        "id": "r-77",
+        "status": "preliminary",
+        "code": {"text": "血常规"},
+        "subject": {"reference": "#pat"},
+        "effectiveDateTime": "2024-06-01",
+        "contained": [
+            {"resourceType": "Patient", "id": "pat", "identifier": [{"value": ID_C}]},
+            {
+                "resourceType": "Observation",
+                "id": "hb",
+                "status": "preliminary",
+                "code": {"coding": [{"system": "http://loinc.org", "code": "718-7"}]},
+                "valueQuantity": {"value": 152, "unit": "g/L"},
+                "referenceRange": [{"low": {"value": 130}, "high": {"value": 175}}],
+            },
+            {
+                "resourceType": "Observation",
+                "id": "bad",
+                "status": "final",
+                "code": {"text": "x"},
+                "valueQuantity": {"value": "abc"},
+            },
+        ],
+        "result": [{"reference": "#hb"}, {"reference": "#bad"}, {"reference": "#missing"}],
+    }
+    out = parse_fhir(json.dumps(report).encode(), now=NOW)
+    (parsed,) = out.reports
+    assert parsed.location == "resource"
+    assert parsed.source_report_id == "DiagnosticReport/r-77"  # a server id, not a urn:uuid
+    assert parsed.patient.id_number == ID_C  # an untyped value that is a valid number
+    assert parsed.status == "preliminary"
+    # FHIR requires a zone with a time; a date alone is the centre's day (Asia/Shanghai).
+    assert parsed.effective_at == dt.datetime(2024, 6, 1, tzinfo=SHANGHAI)
+    (result,) = parsed.results
+    assert (result.local_code, result.value, result.unit, result.reference_range) == (
+        "718-7",
+        "152",
+        "g/L",
+        "130-175",
+    )
+    assert result.status == "preliminary"
+    assert [(p.location, p.reason, p.report_index) for p in out.problems] == [
+        ("resource, contained #bad", Reason.INVALID_RESOURCE, 0),
+        ("resource, result[2]", Reason.NO_VALUE, 0),
+    ]
