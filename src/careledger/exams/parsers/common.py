@@ -317,10 +317,6 @@ def fold_number(value: str) -> str:
     return v
 
 
-def is_number(value: str) -> bool:
-    return bool(_NUMBER_RE.fullmatch(value.strip()))
-
-
 def classify_value(value: str) -> str:
     """ "number", "comparator", "range", "titre", "qualitative", "text" or "bad".
 

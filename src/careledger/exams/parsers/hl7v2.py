@@ -49,7 +49,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from careledger.exams.parsers import common
-from careledger.exams.parsers.decoding import bom_codec, codec_for, decode
+from careledger.exams.parsers.decoding import bom_codec, decode
 from careledger.exams.parsers.types import (
     FileUnreadable,
     ParsedReport,
@@ -810,8 +810,3 @@ def _value(seg: _Segment, vtype: str) -> str:
         # SN: comparator ^ num1 ^ separator/suffix ^ num2 → "<0.1", "5.6", "1:128", "10-20".
         return "".join(parts[:4]).strip()
     return seg.text(5)
-
-
-def supported_codec(name: str) -> bool:
-    """Whether an MSH-18 declaration names a charset this parser can read."""
-    return codec_for(name) is not None
