@@ -238,3 +238,23 @@ def test_the_import_command_refuses_clearly(world, tmp_path):
         call_command("import", str(path), "--user", "doctor")
     with pytest.raises(CommandError, match="no such file"):
         call_command("import", str(tmp_path / "none.hl7"), "--user", "manager")
+
+
+def test_a_report_with_a_bad_id_number_but_a_good_card_lands_with_a_note(world, person):
+    client, _number = person
+    card = client.cards.get().number
+    data = (
+        "\r".join(
+            [
+                "MSH|^~\\&|LIS|C|CL|1001|20240506083000||ORU^R01|1|P|2.5.1|||||CHN|UNICODE UTF-8",
+                f"PID|1||110101198001010000^^^^NI~{card}^^^^MB||上官^燕",
+                "OBR|1|B1|B1|CHK|||20240506083000",
+                GLUCOSE,
+            ]
+        )
+        + "\r"
+    ).encode()
+    job = run(world.manager, data)
+    assert (job.imported, job.quarantined) == (1, 0)
+    assert job.warnings == {"bad_patient_id": 1}
+    assert not QuarantinedItem.objects.exists()

@@ -111,6 +111,28 @@ def exam_days(rng: random.Random, today: dt.date) -> list[dt.date]:
     return sorted(set(days))
 
 
+def _body(person: DemoPerson, rng: random.Random) -> dict[str, float]:
+    """Height and weight have no reference range to start from: drawn from typical Chinese adult
+    figures by sex (weight from a body-mass index of about 23)."""
+    height = rng.gauss(170, 6) if person.sex == "M" else rng.gauss(158, 5)
+    bmi = rng.gauss(24, 2.5) if person.sex == "M" else rng.gauss(22.5, 2.5)
+    return {"8302-2": height, "29463-7": bmi * (height / 100) ** 2}
+
+
+def _year_value(
+    ind: catalogue.Indicator, start: float, drift: float, year_index: int, rng: random.Random
+) -> float:
+    """A year's value: the drifted baseline with the indicator's own within-subject variation
+    (5 % where the catalogue has none; height barely moves), kept inside what is plausible."""
+    cv = 0.003 if ind.code == "8302-2" else float(ind.cv_within or 5) / 100
+    value = start * math.exp(drift * year_index) * (1 + rng.gauss(0, cv))
+    if ind.plausible_low is not None:
+        value = max(value, float(ind.plausible_low))
+    if ind.plausible_high is not None:
+        value = min(value, float(ind.plausible_high))
+    return value
+
+
 def person_series(
     person: DemoPerson, rng: random.Random, days: list[dt.date]
 ) -> dict[dt.date, dict[str, str]]:
@@ -119,8 +141,9 @@ def person_series(
     drift = _DRIFT.get(profile, {})
     first_age = _age(person.birth_date, days[0])
     base: dict[str, float] = {}
+    base.update(_body(person, rng))
     for ind in catalogue.all_indicators():
-        if ind.kind != "quantity" or ind.code == "39156-5":
+        if ind.kind != "quantity" or ind.code in base or ind.code == "39156-5":
             continue
         band = _centre(ind, person.sex, first_age)
         if band is None:
@@ -139,11 +162,7 @@ def person_series(
             ind = catalogue.get(code)
             if ind.panel == "tumour_markers" and age < _TUMOUR_AGE:
                 continue
-            cv = float(ind.cv_within or 5) / 100
-            value = start * math.exp(drift.get(code, 0.0) * year_index) * (1 + rng.gauss(0, cv))
-            if ind.plausible_low is not None:
-                value = max(value, float(ind.plausible_low))
-            row[code] = _fmt(ind, value)
+            row[code] = _fmt(ind, _year_value(ind, start, drift.get(code, 0.0), year_index, rng))
         if "8302-2" in row and "29463-7" in row:
             metres = float(row["8302-2"]) / 100
             row["39156-5"] = f"{float(row['29463-7']) / metres / metres:.1f}"

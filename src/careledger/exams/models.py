@@ -92,6 +92,9 @@ class ImportJob(InstitutionSealed, TimeStamped):
     corrected = models.PositiveIntegerField(default=0)
     quarantined = models.PositiveIntegerField(default=0)
     by_reason = models.JSONField(default=dict, blank=True)
+    # Problems the parser noted on reports that landed anyway (e.g. an invalid ID number beside
+    # a valid card number): counted by reason, not quarantined (nothing is left to resolve).
+    warnings = models.JSONField(default=dict, blank=True)
     error_reason = models.CharField(max_length=32, blank=True, default="")
     error_message = models.TextField(blank=True, default="")  # never names a person
     created_by = models.ForeignKey(

@@ -135,6 +135,8 @@ def _parse_problems(job: ImportJob, outcome: ParseOutcome) -> list[QuarantinedIt
     by_index = {r.index: r for r in outcome.reports}
     items = []
     for problem in outcome.problems:
+        if problem.warning:
+            continue
         report = by_index.get(problem.report_index) if problem.report_index is not None else None
         items.append(
             QuarantinedItem(
@@ -184,6 +186,7 @@ def run_import(job_id: uuid.UUID) -> ImportJob:
     QuarantinedItem.objects.bulk_create(problems)
     reasons = Counter(p.reason for p in problems)
     ImportJob.objects.filter(pk=job.pk).update(
+        warnings=dict(Counter(str(p.reason) for p in outcome.problems if p.warning)),
         units_total=len(outcome.reports),
         encoding=outcome.encoding[:16],
         quarantined=len(problems),

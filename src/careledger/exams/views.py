@@ -273,6 +273,7 @@ def _job_context(request: HttpRequest, job: ImportJob) -> dict[str, object]:
         "live": live,
         "percent": int(100 * job.units_done / job.units_total) if job.units_total else 0,
         "reasons": reasons,
+        "notes": [reason_view(code, count) for code, count in sorted((job.warnings or {}).items())],
         "error": reason_view(job.error_reason) if job.error_reason else None,
         "previous": 0 if live else services.previous_imports_of_same_file(job),
         # The file name can name a person: shown only to whoever uploaded it.

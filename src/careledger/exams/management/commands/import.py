@@ -75,6 +75,8 @@ class Command(BaseCommand):
         w(f"  quarantined  {job.quarantined}")
         for reason, count in sorted(job.by_reason.items(), key=lambda kv: (-kv[1], kv[0])):
             w(f"    {reason:<22} {count}")
+        for reason, count in sorted(job.warnings.items()):
+            w(f"  noted (landed anyway) {reason}: {count}")
         earlier = services.previous_imports_of_same_file(job)
         if earlier:
             w(f"  (the same file was imported {earlier} time(s) before)")
