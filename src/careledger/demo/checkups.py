@@ -247,3 +247,73 @@ def seed_checkups(*, seed_value: int = 2026, today: dt.date | None = None) -> di
         jobs += 1
         observations += job.imported
     return {"jobs": jobs, "observations": observations}
+
+
+LAB = "市一医院检验科"
+# The hospital laboratory's own codes: nothing maps them yet, so its results wait in the
+# quarantine until the admin maps the codes at /config/codes/ (and then retries them there).
+_LAB_CODES = [
+    ("L0101", "葡萄糖(空腹)测定", "2345-7", "mmol/L"),
+    ("L0205", "甘油三酯测定(酶法)", "2571-8", "mmol/L"),
+    ("L0311", "丙氨酸氨基转移酶测定(速率法)", "1742-6", "U/L"),
+]
+
+
+def lab_feed_hl7(people: list[DemoPerson], rng: random.Random, day: dt.date) -> bytes:
+    """An HL7 v2.5.1 ORU^R01 batch from a hospital laboratory, one message per person."""
+    stamp = f"{day:%Y%m%d}0915"
+    messages = []
+    for n, person in enumerate(people, start=1):
+        segments = [
+            f"MSH|^~\\&|LIS|SY1|CARELEDGER|1001|{stamp}||ORU^R01|LAB{n:04d}|P|2.5.1|||||CHN|"
+            "UNICODE UTF-8",
+            f"PID|1||{person.id_number}^^^^NI||{person.name}||{person.birth_date:%Y%m%d}|"
+            f"{person.sex}",
+            f"OBR|1|O{n:05d}|F{day:%y%m%d}{n:04d}|BIO^生化检验|||{stamp}",
+        ]
+        for i, (code, name, loinc, unit) in enumerate(_LAB_CODES, start=1):
+            ind = catalogue.get(loinc)
+            band = catalogue.reference_range(ind, sex=person.sex, age=50)
+            low = float(band.low or 0) if band else 1.0
+            high = float(band.high) if band and band.high else low * 2
+            value = _fmt(ind, rng.uniform(low * 0.9, high * 1.2))
+            segments.append(f"OBX|{i}|NM|{code}^{name}^L||{value}|{unit}|||||F|||{stamp}")
+        messages.append("\r".join(segments))
+    return ("\r".join(messages) + "\r").encode("utf-8")
+
+
+def seed_lab_feed(*, seed_value: int = 2026, today: dt.date | None = None) -> int:
+    """Once: a small HL7 feed from a hospital laboratory whose codes are not mapped yet, plus a
+    person who is not a client — so the quarantine and the code-mapping page have work in the
+    demo. Returns the results it quarantined."""
+    from django.utils import timezone
+
+    from careledger.accounts.models import User
+    from careledger.clients.models import Client
+    from careledger.crypto import keyring
+    from careledger.exams import services
+    from careledger.exams.models import ImportJob
+
+    admin = User.objects.filter(username="admin").first()
+    if admin is None or ImportJob.objects.filter(source__name=LAB).exists():
+        return 0
+    rng = random.Random(seed_value + 1)
+    clients = list(
+        Client.objects.filter(
+            institution_id=admin.institution_id, document_type="resident_id"
+        ).order_by("created_at", "id")[:12]
+    )
+    keyring.preload(clients, ["name", "document_number"])
+    people = [DemoPerson(c.document_number, c.name, c.sex, c.birth_date) for c in clients]
+    people.append(DemoPerson("110101198502173416", "路人甲", "M", dt.date(1985, 2, 17)))
+    day = (today or timezone.localdate()) - dt.timedelta(days=3)
+    job = services.do_create_import(
+        actor=admin,
+        filename=f"LIS_{day:%Y%m%d}.hl7",
+        data=lab_feed_hl7(people, rng, day),
+        source_name=LAB,
+        fmt="hl7v2",
+        channel="cli",
+        enqueue=False,
+    )
+    return services.run_import(job.id).quarantined

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from careledger.demo.checkups import seed_checkups
+from careledger.demo.checkups import seed_checkups, seed_lab_feed
 from careledger.demo.seed import (
     DEMO_PASSWORD,
     USERS,
@@ -28,11 +28,13 @@ class Command(BaseCommand):
         with bound(RequestContext(request_id=new_request_id(), channel="cli")):
             summary = seed(options["clients"])
             checkups = seed_checkups()
+            waiting = seed_lab_feed()
             portal_phone = seed_portal_demo()
         self.stdout.write(
             f"demo data: {summary['clients']} clients ({summary['clients_added']} added now); "
             f"check-up results: {checkups['observations']} imported now "
-            f"in {checkups['jobs']} import job(s)"
+            f"in {checkups['jobs']} import job(s); {waiting} laboratory result(s) waiting in the "
+            "quarantine for their codes to be mapped"
         )
         self.stdout.write("demo logins (demo mode only), all with password " + DEMO_PASSWORD + ":")
         for user in USERS:
