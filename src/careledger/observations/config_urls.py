@@ -3,14 +3,14 @@ mappings and the read-only indicator catalogue. Codes and settings only, never a
 
 from django.urls import path
 
-from careledger.exams import views as exam_views
+from careledger.exams import source_views
 from careledger.observations import config_views
 
 app_name = "config"
 urlpatterns = [
-    path("sources/", exam_views.sources, name="sources"),
-    path("sources/new/", exam_views.source_edit, name="source_new"),
-    path("sources/<uuid:source_id>/", exam_views.source_edit, name="source_edit"),
+    path("sources/", source_views.sources, name="sources"),
+    path("sources/new/", source_views.source_edit, name="source_new"),
+    path("sources/<uuid:source_id>/", source_views.source_edit, name="source_edit"),
     path("codes/", config_views.codes, name="codes"),
     path("codes/map/", config_views.map_code, name="map_code"),
     path("codes/<uuid:mapping_id>/unmap/", config_views.unmap_code, name="unmap_code"),
