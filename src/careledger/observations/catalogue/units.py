@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from careledger.observations.catalogue.model import Conversion, Indicator
 
@@ -35,6 +36,7 @@ class UnitNotConvertible(ValueError):
     """The unit is not one of the indicator's known spellings (or is missing)."""
 
 
+@lru_cache(maxsize=4096)  # an import converts every result; the spellings are few
 def normalise_unit(unit: str) -> str:
     """A unit spelling with the meaning-preserving differences removed (see module docstring)."""
     if not unit:
