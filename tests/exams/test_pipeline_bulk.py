@@ -102,6 +102,26 @@ def test_a_result_corrected_within_one_batch_keeps_both_rows_under_one_seal(
     assert verify().ok
 
 
+def test_a_code_corrected_within_one_report_and_a_report_split_over_two_landings(
+    world, number, insert_path
+):
+    one = report(
+        result("2345-7", "5.6", "mmol/L"),
+        result("2345-7", "5.9", "mmol/L", status="corrected"),  # before anything is sent
+        id_number=number,
+        report_id="R-7",
+        index=0,
+    )
+    more = report(result("1742-6", "20", "U/L"), id_number=number, report_id="R-7", index=1)
+    tally = land_reports(job=make_job(world.admin), actor=world.admin, reports=[one, more])
+    assert (tally.reports_created, tally.imported, tally.corrected) == (1, 3, 1)
+    current = {o.code: o.value.normalize() for o in Observation.objects.filter(is_current=True)}
+    assert current == {"2345-7": Decimal("5.9"), "1742-6": Decimal("20")}
+    assert Observation.objects.filter(is_current=False).count() == 1
+    assert seal_matches_tables(Report.objects.get())
+    assert verify().ok
+
+
 def test_a_report_that_existed_is_resealed_with_its_old_and_new_observations(
     world, number, insert_path
 ):

@@ -162,11 +162,9 @@ class _Column:
         return list(map(_encode_str, values))
 
     def _uuids(self, values: list[Any]) -> list[str]:
-        distinct = set(values)
-        if len(distinct) * 2 > len(values):  # primary keys: each is new
-            return list(map(_quoted, values))  # str(): lower-case hex with dashes
-        known = {v: _quoted(v) for v in distinct}  # ids of a parent: write each once
-        return [known[v] for v in values]
+        if len(set(map(id, values))) == 1:  # the parent's id down its children: write it once
+            return [_quoted(values[0])] * len(values)
+        return list(map(_quoted, values))  # str(): lower-case hex with dashes
 
     def _decimals(self, values: list[Any]) -> list[str]:
         if all(v.is_finite() for v in values):
@@ -177,6 +175,8 @@ class _Column:
         return ["true" if v else "false" for v in values]
 
     def _repeating(self, values: list[Any]) -> list[str]:
+        if len(set(map(id, values))) == 1:
+            return [self.one(values[0])] * len(values)
         known = {v: self.one(v) for v in set(values)}  # equal times write the same
         return [known[v] for v in values]
 

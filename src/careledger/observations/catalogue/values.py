@@ -70,6 +70,9 @@ _COMPARATORS = (
     ("<", "<"),
     (">", ">"),
 )
+# A plain decimal as most results are written ("5.43", "126"): read directly, as the steps of
+# parse_value would read it (no folding, sign, comparator, flag or comma to deal with).
+_PLAIN_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 _FLAG_SUFFIX = re.compile(r"(?:↑↑|↓↓|↑|↓|HH|LL|H|L|\*)$")
 _SPACES = re.compile(r"\s+")
 
@@ -193,6 +196,8 @@ def parse_value(raw: str, ind: Indicator | None = None) -> ParsedValue:
     """Parse one result value (see the module docstring for what is accepted)."""
     if not isinstance(raw, str):
         raise BadValue(f"not text: {type(raw).__name__}")
+    if (ind is None or not ind.is_ordinal) and _PLAIN_NUMBER.fullmatch(raw):
+        return ParsedValue(Decimal(raw), "", "")
     text = unicodedata.normalize("NFKC", raw)
     text = text.replace("－", "-").replace("—", "-").replace("–", "-").replace("﹢", "+")
     text = _SPACES.sub("", text)
