@@ -96,6 +96,20 @@ def csv_file(rng: random.Random, ids: list[tuple[str, str]], count: int) -> byte
     return out.getvalue().encode("utf-8")
 
 
+def _hl7(text: str) -> str:
+    """Text as an HL7 v2 field value: the delimiters escaped, as a sending system writes them
+    (a unit such as "×10^9/L" would otherwise split into components at its "^")."""
+    for char, escape in (
+        ("\\", "\\E\\"),
+        ("|", "\\F\\"),
+        ("^", "\\S\\"),
+        ("&", "\\T\\"),
+        ("~", "\\R\\"),
+    ):
+        text = text.replace(char, escape)
+    return text
+
+
 def hl7_file(rng: random.Random, ids: list[tuple[str, str]], count: int) -> bytes:
     if not count:
         return b""
@@ -108,7 +122,7 @@ def hl7_file(rng: random.Random, ids: list[tuple[str, str]], count: int) -> byte
             f"OBR|1|P{i}|H{i:07d}|CHECKUP^体检||{ts}|{ts}",
         ]
         for n, (code, unit, value) in enumerate(panel, start=1):
-            segs.append(f"OBX|{n}|NM|{code}^^LN||{value}|{unit}|||||F|||{ts}")
+            segs.append(f"OBX|{n}|NM|{code}^^LN||{_hl7(value)}|{_hl7(unit)}|||||F|||{ts}")
         messages.append("\r".join(segs))
     return ("\r\n".join(messages) + "\r").encode("utf-8")
 
@@ -141,7 +155,11 @@ def fhir_file(rng: random.Random, ids: list[tuple[str, str]], count: int) -> byt
                         "code": {"coding": [{"system": "http://loinc.org", "code": code}]},
                         "subject": {"reference": pid},
                         "effectiveDateTime": f"{day.isoformat()}T08:30:00+08:00",
-                        "valueQuantity": {"value": float(value), "unit": unit},
+                        # FHIR has no empty strings: a unitless result carries no unit.
+                        "valueQuantity": {
+                            "value": float(value),
+                            **({"unit": unit} if unit else {}),
+                        },
                     },
                 }
             )
