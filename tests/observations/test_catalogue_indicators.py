@@ -248,6 +248,28 @@ def test_brief_variation_figures():
     assert by_code("29463-7").cv_within is None
 
 
+def test_every_within_subject_cv_is_cited_and_cva_is_the_desirable_half():
+    """A CVi drives the trend view's significance, so each must name where it came from
+    (a "CVi:" citation in `source`) and pair with the desirable CVa = 0.5 · CVi (0004)."""
+    with_cv = [ind for ind in catalogue.all_indicators() if ind.cv_within is not None]
+    assert len(with_cv) >= 24
+    for ind in with_cv:
+        assert "CVi:" in ind.source, ind.code
+        assert ind.cv_analytical == round(ind.cv_within / 2, 3), ind.code
+    for ind in catalogue.all_indicators():
+        if ind.cv_within is None:
+            assert ind.cv_analytical is None and catalogue.rcv(ind) is None, ind.code
+    # Figures added from the sources named in docs/decisions/0004 (one per source).
+    assert by_code("3016-3").cv_within == 17.7  # TSH, EuBIVAS thyroid (Bottani 2022)
+    assert by_code("718-7").cv_within == 2.8  # haemoglobin, Arch Pathol Lab Med 1992
+    assert by_code("2571-8").cv_within == 20.7  # triglyceride, PubMed 2247768
+    assert by_code("1834-1").cv_within == 12.0  # AFP, Ricós 2007 healthy median
+    assert by_code("2039-6").cv_within == 30.87  # CEA, Scand J Clin Lab Invest
+    # Sex-split or range-only figures were not collapsed into one number.
+    assert by_code("6690-2").cv_within is None  # WBC: 10.8 % men, 15.7 % women
+    assert by_code("777-3").cv_within is None  # PLT: 6.7 % men, 8.6 % women
+
+
 # ------------------------------------------------------------------ reference ranges
 
 

@@ -14,7 +14,7 @@ from careledger.observations import catalogue, trends
 from careledger.observations.trends import Result, Significance
 
 GLU = catalogue.get("2345-7")  # CVi 4.7 %, range 3.9–6.1, critical < 2.8 / > 22.2
-TG = catalogue.get("2571-8")  # no CVi in the catalogue
+NO_CVI = catalogue.get("30522-7")  # hs-CRP: no CVi in the catalogue
 HGB = catalogue.get("718-7")  # M 130–175, F 115–150 g/L
 CREA = catalogue.get("2160-0")  # M 20–59 y: 57–97, 60–79 y: 57–111 µmol/L
 PRO = catalogue.get("2888-6")  # urine protein, ordinal 阴性 ± 1+ 2+ …
@@ -89,7 +89,7 @@ def test_a_fall_of_the_rise_limit_is_significant_but_a_rise_of_the_fall_limit_is
 
 
 def test_without_a_within_subject_cv_a_change_is_not_assessable_but_still_measured():
-    s = series(TG, r("2020-01-01", "1.00"), r("2021-01-01", "3.00"))
+    s = series(NO_CVI, r("2020-01-01", "1.00"), r("2021-01-01", "3.00"))
     assert s.rcv is None
     change = s.latest.previous
     assert change.significance == Significance.NOT_ASSESSABLE
@@ -262,7 +262,7 @@ def test_a_small_drift_inside_the_rcv_is_flat_and_without_rcv_ten_percent_decide
     drift = series(GLU, r("2018-01-01", "5.00"), r("2019-01-01", "5.10"), r("2020-01-01", "5.20"))
     assert drift.slope_per_year > 0
     assert drift.direction == "flat"  # +4 % over two years, inside the +15.7 % RCV
-    tg = series(TG, r("2018-01-01", "1.00"), r("2019-01-01", "0.95"), r("2020-01-01", "0.80"))
+    tg = series(NO_CVI, r("2018-01-01", "1.00"), r("2019-01-01", "0.95"), r("2020-01-01", "0.80"))
     assert tg.direction == "down"  # −20 % fitted, beyond the −10 % used without a CVi
 
 

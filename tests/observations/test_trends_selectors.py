@@ -76,7 +76,7 @@ def test_the_summary_compares_the_two_latest_check_ups(world, client_a):
     names = lambda items: [i.indicator.abbreviation for i in items]  # noqa: E731
     assert names(summary.new_abnormal) == ["CREA"]
     assert names(summary.resolved) == ["SBP", "DBP", "PRO", "ALT"]
-    assert names(summary.significant) == ["ALT", "CREA", "HbA1c"]
+    assert names(summary.significant) == ["ALT", "CREA", "LDL-C", "HbA1c"]
     alt = summary.significant[0]
     assert (alt.before.display, alt.after.display, alt.unit) == ("58", "30", "U/L")
     assert alt.change.significance == Significance.FALL

@@ -64,6 +64,26 @@ _EUBIVAS_ENZ = (
     _EFLM + "; Carobene A et al., Clin Chem 2017;63:1141-1150 (EuBIVAS, 9 enzymes in serum)"
 )
 _EUBIVAS_CLIN = _EFLM + " (EuBIVAS; as collected in CLINICAL_SOURCES.md)"
+_EUBIVAS_THYROID = (
+    "CVi: Bottani M et al., Clin Chem Lab Med 2022 (EuBIVAS thyroid biomarkers, 91 healthy"
+    " subjects weekly for 10 weeks, Cobas e801; from the abstract)"
+)
+_BV_HAEM_1992 = (
+    "CVi: Arch Pathol Lab Med 1992;116:825-6 (PubMed 1497462; 39 healthy volunteers over 1 year,"
+    " Toa E-5000; a single study, not EFLM/EuBIVAS)"
+)
+_BV_LIPID_1990 = (
+    "CVi: PubMed 2247768 (11 healthy subjects, weekly over 1 month; monthly biological CV from"
+    " the abstract; a small single study, not EFLM/EuBIVAS)"
+)
+_BV_RICOS_AFP = (
+    "CVi: Ricós C et al., Ann Clin Biochem 2007;44:343-352, healthy-subject median column"
+    " (westgard.com/biodatabasedisease.htm)"
+)
+_BV_TM_2008 = (
+    "CVi: Scand J Clin Lab Invest, doi:10.1080/00365510701601699 (49 healthy subjects, 4 samples"
+    " 14 days apart, Architect i2000; a single study, not EFLM/EuBIVAS)"
+)
 
 INDICATORS: list[dict] = [
     # ============================================================ body 体格检查
@@ -246,9 +266,10 @@ INDICATORS: list[dict] = [
             {"sex": "M", "low": "4.3", "high": "5.8"},
             {"sex": "F", "low": "3.8", "high": "5.1"},
         ],
+        "cv_within": 3.0,
         "plausible": ("0.5", "10"),
         "aliases": ("红细胞", "红细胞总数", "Erythrocytes", "26453-1"),
-        "source": _WST405,
+        "source": _WST405 + "; " + _BV_HAEM_1992,
     },
     {
         "code": "718-7",
@@ -264,9 +285,10 @@ INDICATORS: list[dict] = [
             {"sex": "F", "low": "115", "high": "150"},
         ],
         "critical": ("60", None),
+        "cv_within": 2.8,
         "plausible": ("15", "260"),
         "aliases": ("血红蛋白", "血色素", "血红蛋白浓度", "Hb", "Hemoglobin", "59260-0"),
-        "source": _WST405 + "; 危急值 " + _PANIC,
+        "source": _WST405 + "; 危急值 " + _PANIC + "; " + _BV_HAEM_1992,
     },
     {
         "code": "4544-3",
@@ -281,9 +303,10 @@ INDICATORS: list[dict] = [
             {"sex": "M", "low": "40", "high": "50"},
             {"sex": "F", "low": "35", "high": "45"},
         ],
+        "cv_within": 2.9,
         "plausible": ("5", "80"),
         "aliases": ("红细胞压积", "红细胞比容", "血细胞比容", "PCV", "Hematocrit", "20570-8"),
-        "source": _WST405,
+        "source": _WST405 + "; " + _BV_HAEM_1992,
     },
     {
         "code": "787-2",
@@ -295,9 +318,10 @@ INDICATORS: list[dict] = [
         "decimals": 1,
         "conversions": {"um3": "1", "um^3": "1"},
         "ranges": [{"low": "82", "high": "100"}],
+        "cv_within": 1.1,
         "plausible": ("40", "160"),
         "aliases": ("平均红细胞体积", "红细胞平均体积", "30428-7"),
-        "source": _WST405,
+        "source": _WST405 + "; " + _BV_HAEM_1992,
     },
     {
         "code": "785-6",
@@ -308,9 +332,10 @@ INDICATORS: list[dict] = [
         "unit": "pg",
         "decimals": 1,
         "ranges": [{"low": "27", "high": "34"}],
+        "cv_within": 1.3,
         "plausible": ("10", "60"),
         "aliases": ("平均红细胞血红蛋白含量", "平均红细胞血红蛋白量", "28539-5"),
-        "source": _WST405,
+        "source": _WST405 + "; " + _BV_HAEM_1992,
     },
     {
         "code": "786-4",
@@ -322,9 +347,10 @@ INDICATORS: list[dict] = [
         "decimals": 0,
         "conversions": {"g/dL": "10"},
         "ranges": [{"low": "316", "high": "354"}],
+        "cv_within": 1.6,
         "plausible": ("200", "450"),
         "aliases": ("平均红细胞血红蛋白浓度", "28540-3"),
-        "source": _WST405,
+        "source": _WST405 + "; " + _BV_HAEM_1992,
     },
     {
         "code": "777-3",
@@ -989,6 +1015,7 @@ INDICATORS: list[dict] = [
         "decimals": 2,
         "conversions": {"mg/dL": "0.01129", "mM": "1"},
         "ranges": [{"high": "1.7", "high_exclusive": True}],
+        "cv_within": 20.7,
         "plausible": ("0.05", "150"),
         "aliases": (
             "甘油三酯",
@@ -999,7 +1026,7 @@ INDICATORS: list[dict] = [
             "14927-8",
             "35217-9",
         ),
-        "source": _LIPID,
+        "source": _LIPID + "; " + _BV_LIPID_1990,
     },
     {
         "code": "2085-9",
@@ -1011,9 +1038,10 @@ INDICATORS: list[dict] = [
         "decimals": 2,
         "conversions": _CHOLESTEROL,
         "ranges": [{"low": "1.0"}],
+        "cv_within": 4.1,
         "plausible": ("0.05", "6"),
         "aliases": ("高密度脂蛋白胆固醇", "高密度脂蛋白", "HDL", "HDLC", "14646-4"),
-        "source": _LIPID,
+        "source": _LIPID + "; " + _BV_LIPID_1990,
     },
     {
         "code": "18262-6",
@@ -1025,6 +1053,7 @@ INDICATORS: list[dict] = [
         "decimals": 2,
         "conversions": _CHOLESTEROL,
         "ranges": [{"high": "3.4", "high_exclusive": True}],
+        "cv_within": 5.2,
         "plausible": ("0.05", "30"),
         "aliases": (
             "低密度脂蛋白胆固醇",
@@ -1037,7 +1066,7 @@ INDICATORS: list[dict] = [
             "39469-2",
             "69419-0",
         ),
-        "source": _LIPID,
+        "source": _LIPID + "; " + _BV_LIPID_1990,
         "notes": "Chinese laboratories measure LDL-C directly (homogeneous assays), so the "
         "entry is the direct code 18262-6; the calculated 13457-7 and the unqualified "
         "2089-1 map onto it.",
@@ -1096,9 +1125,10 @@ INDICATORS: list[dict] = [
         "decimals": 2,
         "conversions": {"mg/dL": "0.01", "mg/L": "0.001"},
         "ranges": [{"low": "0.6", "high": "1.1"}],
+        "cv_within": 9.7,
         "plausible": ("0.05", "5"),
         "aliases": ("载脂蛋白B", "载脂蛋白B100", "APOB", "Apo-B"),
-        "source": "common Chinese laboratory interval; laboratories differ",
+        "source": "common Chinese laboratory interval; laboratories differ" + "; " + _BV_LIPID_1990,
     },
     # ============================================================ glucose 血糖
     {
@@ -1211,9 +1241,10 @@ INDICATORS: list[dict] = [
         "decimals": 2,
         "conversions": _MIU_L,
         "ranges": [{"low": "0.27", "high": "4.2"}],
+        "cv_within": 17.7,
         "plausible": ("0.001", "1000"),
         "aliases": ("促甲状腺激素", "促甲状腺素", "超敏促甲状腺激素", "sTSH", "hTSH", "11580-8"),
-        "source": _ASSAY,
+        "source": _ASSAY + "; " + _EUBIVAS_THYROID,
     },
     {
         "code": "3051-0",
@@ -1225,9 +1256,10 @@ INDICATORS: list[dict] = [
         "decimals": 2,
         "conversions": {"pg/mL": "1.536", "ng/L": "1.536"},
         "ranges": [{"low": "3.1", "high": "6.8"}],
+        "cv_within": 5.0,
         "plausible": ("0.5", "60"),
         "aliases": ("游离三碘甲状腺原氨酸", "游离T3", "Free T3", "14928-6"),
-        "source": _ASSAY,
+        "source": _ASSAY + "; " + _EUBIVAS_THYROID,
     },
     {
         "code": "3024-7",
@@ -1239,9 +1271,10 @@ INDICATORS: list[dict] = [
         "decimals": 2,
         "conversions": {"ng/dL": "12.87", "ng/L": "1.287"},
         "ranges": [{"low": "12", "high": "22"}],
+        "cv_within": 4.8,
         "plausible": ("1", "200"),
         "aliases": ("游离甲状腺素", "游离T4", "游离四碘甲状腺原氨酸", "Free T4", "14920-3"),
-        "source": _ASSAY,
+        "source": _ASSAY + "; " + _EUBIVAS_THYROID,
     },
     {
         "code": "3053-6",
@@ -1282,9 +1315,10 @@ INDICATORS: list[dict] = [
         "decimals": 2,
         "conversions": {**_NG_ML, "IU/mL": "1.21", "kIU/L": "1.21"},
         "ranges": [{"high": "7.0"}],
+        "cv_within": 12.0,
         "plausible": ("0", "1000000"),
         "aliases": ("甲胎蛋白", "甲胎蛋白定量", "α-胎蛋白", "19177-5"),
-        "source": _ASSAY + " (many Chinese laboratories use <20 ng/mL)",
+        "source": _ASSAY + " (many Chinese laboratories use <20 ng/mL)" + "; " + _BV_RICOS_AFP,
     },
     {
         "code": "2039-6",
@@ -1296,9 +1330,10 @@ INDICATORS: list[dict] = [
         "decimals": 2,
         "conversions": _NG_ML,
         "ranges": [{"high": "5.0"}],
+        "cv_within": 30.87,
         "plausible": ("0", "100000"),
         "aliases": ("癌胚抗原", "癌胚抗原定量", "19167-6"),
-        "source": _ASSAY,
+        "source": _ASSAY + "; " + _BV_TM_2008,
     },
     {
         "code": "24108-3",
@@ -1310,9 +1345,10 @@ INDICATORS: list[dict] = [
         "decimals": 2,
         "conversions": _U_ML,
         "ranges": [{"high": "37"}],
+        "cv_within": 27.2,
         "plausible": ("0", "1000000"),
         "aliases": ("糖类抗原19-9", "糖类抗原199", "糖链抗原19-9", "CA 19-9", "83084-4"),
-        "source": _ASSAY,
+        "source": _ASSAY + "; " + _BV_TM_2008,
     },
     {
         "code": "10334-1",
