@@ -211,7 +211,9 @@ def run_one(db: str, args: argparse.Namespace) -> None:
 
     def person(i: int) -> ClientInput:
         birth = dt.date(1950, 1, 1) + dt.timedelta(days=i % 18000)
-        body = f"330102{birth:%Y%m%d}{i % 500 * 2 + 1:03d}"
+        # The serial changes with each round of birth dates: unique numbers up to 9 million
+        # clients (i % 500 repeated with the dates every 18,000, so 100,000 enrolled 18,000).
+        body = f"330102{birth:%Y%m%d}{i // 18000 % 500 * 2 + 1:03d}"
         return ClientInput(
             name="张" + NAME_CHARS[i % 40] + NAME_CHARS[i // 40 % 40],
             sex="M",
