@@ -28,7 +28,7 @@ import gc
 import re
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Context as DecimalContext
@@ -37,7 +37,7 @@ from functools import cache
 from typing import Any, NamedTuple
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from careledger.access.enforce import actor_of
@@ -537,11 +537,10 @@ def _insert_observations(rows: Iterable[list[Any]]) -> None:
                 for row in rows:
                     copy.write_row(row)
             return
-        adapt = [_adapter(f) for f in fields]
         placeholders = ", ".join(["%s"] * len(fields))
         cursor.executemany(
             f"INSERT INTO {table} ({columns}) VALUES ({placeholders})",  # noqa: S608
-            ([a(v) for a, v in zip(adapt, row, strict=True)] for row in rows),
+            map(_adapter(fields), rows),
         )
 
 
@@ -549,19 +548,34 @@ def _copy_supported() -> bool:
     return connection.vendor == "postgresql"
 
 
-def _adapter(field: Any) -> Any:
-    """`field.get_db_prep_save`, remembered for the values that repeat down a column (all but
-    the primary key): the report's ids, times, codes, units, flags."""
-    prep = field.get_db_prep_save
-    if field.primary_key:
-        return lambda value: prep(value, connection)
-    memo: dict[Any, Any] = {}
+# Fields whose `get_db_prep_save` hands a str / bool / None back unchanged on every backend.
+_AS_IS = (models.CharField, models.TextField, models.BooleanField)
 
-    def adapt(value: Any) -> Any:
-        try:
-            return memo[value]
-        except KeyError:
-            memo[value] = adapted = prep(value, connection)
-            return adapted
+
+def _adapter(fields: list[Any]) -> Callable[[list[Any]], list[Any]]:
+    """A row's values as `field.get_db_prep_save` makes them. Text and flags pass as they are;
+    a value held by many rows (the report's ids, the times: the same objects) is adapted once."""
+    direct = []
+    shared = []
+    for i, f in enumerate(fields):
+        if type(f) in _AS_IS:
+            continue
+        if f.primary_key or isinstance(f, models.DecimalField):
+            direct.append((i, f.get_db_prep_save))
+        else:
+            shared.append((i, f.get_db_prep_save))
+    memo: dict[int, tuple[Any, Any]] = {}  # id(value) → (value, adapted): kept alive, so ids hold
+
+    def adapt(row: list[Any]) -> list[Any]:
+        row = list(row)
+        for i, prep in direct:
+            row[i] = prep(row[i], connection)
+        for i, prep in shared:
+            value = row[i]
+            known = memo.get(id(value))
+            if known is None or known[0] is not value:
+                known = memo[id(value)] = (value, prep(value, connection))
+            row[i] = known[1]
+        return row
 
     return adapt
