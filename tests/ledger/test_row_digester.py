@@ -62,7 +62,13 @@ def values_of(data: dict) -> list:  # type: ignore[type-arg]
 @given(st.lists(row, min_size=1, max_size=6))
 def test_digests_from_values_equal_row_digest_of_the_same_rows(rows):
     expected = [row_digest(Observation(**data)) for data in rows]
-    assert DIGESTER.digest_many([values_of(data) for data in rows]) == expected
+    values = [values_of(data) for data in rows]
+    assert DIGESTER.digest_many(values) == expected
+    # What a parent is given as its children's digests: [str(pk), digest], as row_digest makes.
+    pairs = [
+        (str(Observation(**data).pk), digest) for data, digest in zip(rows, expected, strict=True)
+    ]
+    assert DIGESTER.digest_pairs(values) == pairs
 
 
 @settings(max_examples=50, deadline=None)

@@ -25,10 +25,11 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import os
 import re
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Context as DecimalContext
@@ -290,7 +291,7 @@ class _Writer:
 
     The observations stream to the database as each report is decided: the results are
     normalised, de-duplicated, made into rows and digested one report at a time, inside the
-    insert (`_insert_observations`), so the database inserts while the next report is worked
+    insert (`_insert`), so the database inserts while the next report is worked
     on. The report rows follow the observations in the same transaction (their foreign keys
     are checked at commit: Django declares them DEFERRABLE INITIALLY DEFERRED). A row sent
     already and superseded by a later landing of its report in the batch is put right after
@@ -321,12 +322,12 @@ class _Writer:
         self.new_reports: dict[uuid.UUID, Report] = {}
         self.touched: dict[uuid.UUID, Report] = {}
         self.rows_of: dict[uuid.UUID, list[list[Any]]] = {}
-        self.digests: dict[uuid.UUID, list[tuple[uuid.UUID, str]]] = {}
+        self.digests: dict[uuid.UUID, list[tuple[str, str]]] = {}
         self.superseded: list[uuid.UUID] = []  # stored before this batch, or sent already
         self.redigest: set[uuid.UUID] = set()  # new reports whose rows changed after digesting
 
     def write(self) -> None:
-        _insert_observations(self._rows())
+        _insert(Observation, _ROW_FIELDS, self._rows())
         now = self.now
         Report.objects.bulk_create(self.new_reports.values())
         for report in self.touched.values():
@@ -338,24 +339,20 @@ class _Writer:
             Observation.objects.filter(pk__in=self.superseded).update(
                 is_current=False, superseded_at=now
             )
-        digest_many = _digester().digest_many
         for report_id in self.redigest & self.new_reports.keys():
-            rows = self.rows_of[report_id]
-            ids = [r[_ID] for r in rows]
-            self.digests[report_id] = list(zip(ids, digest_many(rows), strict=True))
+            self.digests[report_id] = _digester().digest_pairs(self.rows_of[report_id])
         if self.touched:
             self._seal(list(self.touched.values()))
 
     def _rows(self) -> Iterator[list[Any]]:
-        digest_many = _digester().digest_many
+        digest_pairs = _digester().digest_pairs
         for landing in self.landings:
             rows = self._decide(landing)
             if not rows:
                 continue
             report_id = rows[0][_REPORT_ID]
             if report_id in self.new_reports and report_id not in self.redigest:
-                pairs = zip([r[_ID] for r in rows], digest_many(rows), strict=True)
-                self.digests.setdefault(report_id, []).extend(pairs)
+                self.digests.setdefault(report_id, []).extend(digest_pairs(rows))
             yield from rows
 
     def _good(self, landing: _Landing) -> list[tuple[ParsedResult, Normalised]]:
@@ -423,7 +420,8 @@ class _Writer:
             self.new_reports[report.id] = report
             batch.tally.reports_created += 1
         rows: list[list[Any]] = []
-        for result, norm in good:
+        ids = _new_ids(len(good))
+        for (result, norm), row_id in zip(good, ids, strict=True):
             old = self.current.get((landing.key, norm.code))
             if old is not None:
                 stored = (
@@ -457,7 +455,7 @@ class _Writer:
                         self.redigest.add(report.id)
                 report.status = ReportStatus.CORRECTED
                 batch.tally.corrected += 1
-            row = _row(report, norm, now, sqlite=self.sqlite)
+            row = _row(row_id, report, norm, now, sqlite=self.sqlite)
             rows.append(row)
             self.current[landing.key, norm.code] = row
             batch.tally.imported += 1
@@ -490,10 +488,19 @@ class _Writer:
         )
 
 
-def _row(report: Report, norm: Normalised, now: dt.datetime, *, sqlite: bool) -> list[Any]:
+def _new_ids(count: int) -> list[uuid.UUID]:
+    """`count` random UUIDs exactly as `uuid.uuid4()` makes them (version 4, from the system's
+    random source), with one read of that source for all of them instead of one each."""
+    raw = os.urandom(16 * count)
+    return [uuid.UUID(bytes=raw[i : i + 16], version=4) for i in range(0, 16 * count, 16)]
+
+
+def _row(
+    row_id: uuid.UUID, report: Report, norm: Normalised, now: dt.datetime, *, sqlite: bool
+) -> list[Any]:
     """A new observation in the order of _ROW_FIELDS."""
     return [
-        uuid.uuid4(),
+        row_id,
         report.institution_id,
         report.client_id,
         report.id,
@@ -515,8 +522,8 @@ def _row(report: Report, norm: Normalised, now: dt.datetime, *, sqlite: bool) ->
     ]
 
 
-def _insert_observations(rows: Iterable[list[Any]]) -> None:
-    """Insert the rows, consumed as they come.
+def _insert(model: type[models.Model], names: Sequence[str], rows: Iterable[list[Any]]) -> None:
+    """Insert rows of `model` (values in the order of the field `names`), consumed as they come.
 
     Portable SQL through `executemany`, values adapted by the fields' own db_prep methods. On
     PostgreSQL, binary COPY instead: the same rows (psycopg adapts the same Python values the
@@ -524,9 +531,9 @@ def _insert_observations(rows: Iterable[list[Any]]) -> None:
     and without a statement per row — the database's insert is the largest single cost of an
     import. This is the one backend-specific step of the import (decision 0007, Performance).
     """
-    fields = [Observation._meta.get_field(name) for name in _ROW_FIELDS]
+    fields = [model._meta.get_field(name) for name in names]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    table = connection.ops.quote_name(Observation._meta.db_table)
+    table = connection.ops.quote_name(model._meta.db_table)
     with connection.cursor() as cursor:
         if _copy_supported():
             # Binary: neither side writes nor parses each value as text. The column types are

@@ -202,19 +202,34 @@ class RowDigester:
             parts.append(key + (table if i < 0 else "%s"))
         self._template = "".join(parts) + "}"
         self._columns = [(i, _Column(model._meta.label, fields[i])) for _c, i in keyed if i >= 0]
+        self._pk = next(i for i, f in enumerate(fields) if f.primary_key)
 
-    def digest_many(self, rows: Sequence[Sequence[Any]]) -> list[str]:
-        if not rows:
-            return []
+    def _written(self, rows: Sequence[Sequence[Any]]) -> list[list[str]]:
+        """Each column's values as written in the digests, in the key order of `_columns`."""
         by_column = list(zip(*rows, strict=True))
         if len(by_column) != len(self.attnames):
             raise ValueError(f"rows of {len(by_column)} values; expected {self.attnames}")
-        written = [column.fragments(list(by_column[i])) for i, column in self._columns]
+        return [column.fragments(list(by_column[i])) for i, column in self._columns]
+
+    def _hashes(self, written: list[list[str]]) -> list[str]:
         template = self._template
         return [
             hashlib.sha256((template % values).encode("utf-8")).hexdigest()
             for values in zip(*written, strict=True)
         ]
+
+    def digest_many(self, rows: Sequence[Sequence[Any]]) -> list[str]:
+        return self._hashes(self._written(rows)) if rows else []
+
+    def digest_pairs(self, rows: Sequence[Sequence[Any]]) -> list[tuple[str, str]]:
+        """(str(primary key), digest) of each row: what a parent's `_sealed_child_digests`
+        holds (the key as the digest wrote it, so it is not written twice)."""
+        if not rows:
+            return []
+        written = self._written(rows)
+        keys = next(w for (i, _c), w in zip(self._columns, written, strict=True) if i == self._pk)
+        plain = [k[1:-1] if k[0] == '"' and "\\" not in k else str(json.loads(k)) for k in keys]
+        return list(zip(plain, self._hashes(written), strict=True))
 
     def digest(self, values: Sequence[Any]) -> str:
         return self.digest_many([values])[0]
