@@ -19,6 +19,14 @@ within the report:
 Serialisation: batches that may touch the same reports hold the lock on the job's
 `ImportSource` row (a report key includes the source), so two jobs from one source cannot both
 create the same report; the unique constraint on (institution, report_key) is the backstop.
+
+Speed (decision 0007, Performance): observations go to the database as plain rows, never model
+instances — binary COPY on PostgreSQL, portable INSERTs elsewhere (`_insert`) — and each report
+is normalised, de-duplicated and digested inside that stream, so the database inserts while the
+next report is worked on. A row holds exactly what the database will give back (`_as_stored`),
+so its digest (`ledger.rows.RowDigester`, byte for byte `row_digest`) is the one `ledger verify`
+recomputes from the table; only reports that existed before the batch are read back to be
+sealed. Python's cyclic garbage collector is paused while a batch lands.
 """
 
 from __future__ import annotations
@@ -552,7 +560,9 @@ def _insert(model: type[models.Model], names: Sequence[str], rows: Iterable[list
 
 
 def _copy_supported() -> bool:
-    return connection.vendor == "postgresql"
+    """PostgreSQL through psycopg 3 (Django also drives PostgreSQL through psycopg2, which has
+    no `Cursor.copy`: the portable path then)."""
+    return connection.vendor == "postgresql" and connection.Database.__name__ == "psycopg"
 
 
 # Fields whose `get_db_prep_save` hands a str / bool / None back unchanged on every backend.
