@@ -50,6 +50,9 @@ api.add_router("/clients", "careledger.observations.api.router")  # /{client_id}
 api.add_router("/clients/{client_id}/record", "careledger.records.api.router")
 api.add_router("/ledger", "careledger.ledger.api.router")
 api.add_router("/imports", "careledger.exams.api.router")
+api.add_router("/questionnaires", "careledger.questionnaires.api.router")
+api.add_router("/tags", "careledger.tagging.api.router")
+api.add_router("/assessment", "careledger.assessment.api.router")
 
 
 @api.exception_handler(PermissionDenied)

@@ -12,5 +12,8 @@ urlpatterns = [
     path("audit/", include("careledger.audit.urls")),
     path("imports/", include("careledger.exams.urls")),
     path("config/", include("careledger.observations.config_urls")),
+    path("questionnaires/", include("careledger.questionnaires.urls")),
+    path("tags/", include("careledger.tagging.urls")),
+    path("assessment/", include("careledger.assessment.urls")),
     path("", include("careledger.web.urls")),
 ]
