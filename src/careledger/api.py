@@ -50,9 +50,12 @@ api.add_router("/clients", "careledger.observations.api.router")  # /{client_id}
 api.add_router("/clients/{client_id}/record", "careledger.records.api.router")
 api.add_router("/ledger", "careledger.ledger.api.router")
 api.add_router("/imports", "careledger.exams.api.router")
-api.add_router("/questionnaires", "careledger.questionnaires.api.router")
-api.add_router("/tags", "careledger.tagging.api.router")
-api.add_router("/assessment", "careledger.assessment.api.router")
+api.add_router("/clients/{client_id}/questionnaires", "careledger.questionnaires.api.router")
+api.add_router("/clients/{client_id}/tags", "careledger.tagging.api.router")
+api.add_router("/clients/{client_id}/risk", "careledger.assessment.api.router")
+api.add_router("/config/questionnaires", "careledger.questionnaires.api.config_router")
+api.add_router("/config/tag-rules", "careledger.tagging.api.config_router")
+api.add_router("/config/advice", "careledger.assessment.api.config_router")
 
 
 @api.exception_handler(PermissionDenied)

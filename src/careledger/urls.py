@@ -6,14 +6,17 @@ urlpatterns = [
     path("api/", api.urls),
     path("clients/", include("careledger.observations.urls")),  # <uuid>/trends/
     path("clients/", include("careledger.records.urls")),  # <uuid>/record/
+    path("clients/", include("careledger.questionnaires.urls")),  # <uuid>/questionnaires/
+    path("clients/", include("careledger.tagging.urls")),  # <uuid>/tags/
+    path("clients/", include("careledger.assessment.urls")),  # <uuid>/risk/
     path("clients/", include("careledger.clients.urls")),
     path("account/", include("careledger.accounts.urls")),
     path("portal/", include("careledger.portal.urls")),
     path("audit/", include("careledger.audit.urls")),
     path("imports/", include("careledger.exams.urls")),
     path("config/", include("careledger.observations.config_urls")),
-    path("questionnaires/", include("careledger.questionnaires.urls")),
-    path("tags/", include("careledger.tagging.urls")),
-    path("assessment/", include("careledger.assessment.urls")),
+    path("config/", include("careledger.questionnaires.config_urls")),  # questionnaires/
+    path("config/", include("careledger.tagging.config_urls")),  # tag-rules/
+    path("config/", include("careledger.assessment.config_urls")),  # advice/
     path("", include("careledger.web.urls")),
 ]

@@ -1,3 +1,5 @@
+"""Client-scoped pages (mounted under /clients/): every view asks the access policy."""
+
 from django.urls import path  # noqa: F401
 
 app_name = "questionnaires"
