@@ -55,7 +55,9 @@ api.add_router("/clients/{client_id}/tags", "careledger.tagging.api.router")
 api.add_router("/clients/{client_id}/risk", "careledger.assessment.api.router")
 api.add_router("/config/questionnaires", "careledger.questionnaires.api.config_router")
 api.add_router("/config/tag-rules", "careledger.tagging.api.config_router")
-api.add_router("/config/advice", "careledger.assessment.api.config_router")
+api.add_router("/config/risk-models", "careledger.assessment.api.config_router")
+api.add_router("/clients/{client_id}/advice", "careledger.advice.api.router")
+api.add_router("/config/advice", "careledger.advice.api.config_router")
 
 
 @api.exception_handler(PermissionDenied)

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "careledger.questionnaires",
     "careledger.assessment",
     "careledger.tagging",
+    "careledger.advice",
     "careledger.audit",
     "careledger.notifications",
     "careledger.portal",

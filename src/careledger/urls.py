@@ -9,6 +9,7 @@ urlpatterns = [
     path("clients/", include("careledger.questionnaires.urls")),  # <uuid>/questionnaires/
     path("clients/", include("careledger.tagging.urls")),  # <uuid>/tags/
     path("clients/", include("careledger.assessment.urls")),  # <uuid>/risk/
+    path("clients/", include("careledger.advice.urls")),  # <uuid>/advice/
     path("clients/", include("careledger.clients.urls")),
     path("account/", include("careledger.accounts.urls")),
     path("portal/", include("careledger.portal.urls")),
@@ -17,6 +18,7 @@ urlpatterns = [
     path("config/", include("careledger.observations.config_urls")),
     path("config/", include("careledger.questionnaires.config_urls")),  # questionnaires/
     path("config/", include("careledger.tagging.config_urls")),  # tag-rules/
-    path("config/", include("careledger.assessment.config_urls")),  # advice/
+    path("config/", include("careledger.assessment.config_urls")),  # risk-models/
+    path("config/", include("careledger.advice.config_urls")),  # advice/
     path("", include("careledger.web.urls")),
 ]
