@@ -34,6 +34,23 @@ class Action(StrEnum):
     EXAM_SOURCE_MANAGE = "exam.source.manage"
     EXAM_QUARANTINE = "exam.quarantine"
     CATALOGUE_MAP = "catalogue.map"
+    # Questionnaires (问卷调查 / 问诊表): building and publishing them is institution-level work;
+    # reading and filling a client's responses is clinical.
+    QUESTIONNAIRE_MANAGE = "questionnaire.manage"
+    QUESTIONNAIRE_VIEW = "questionnaire.response.view"
+    QUESTIONNAIRE_RESPOND = "questionnaire.response.write"
+    # Tags (自动设置标签): rules are configuration (the admin sees counts, never people); a
+    # client's tags are clinical, and manual tags are applied by the care team.
+    TAG_RULE_MANAGE = "tag.rule.manage"
+    TAG_VIEW = "tag.view"
+    TAG_APPLY = "tag.apply"
+    # Risk assessment (疾病风险评估).
+    RISK_VIEW = "risk.view"
+    RISK_ASSESS = "risk.assess"
+    # Advice (饮食/运动/心理健康建议): the catalogue is configuration; a client's sheet is clinical.
+    ADVICE_MANAGE = "advice.manage"
+    ADVICE_VIEW = "advice.view"
+    ADVICE_ISSUE = "advice.issue"
 
 
 # Actions that only make sense on one client, so they need the actor to share a care team with
@@ -48,12 +65,29 @@ CLIENT_ACTIONS = frozenset(
         Action.RECORD_VIEW,
         Action.RECORD_UPDATE,
         Action.OBSERVATION_VIEW,
+        Action.QUESTIONNAIRE_VIEW,
+        Action.QUESTIONNAIRE_RESPOND,
+        Action.TAG_VIEW,
+        Action.TAG_APPLY,
+        Action.RISK_VIEW,
+        Action.RISK_ASSESS,
+        Action.ADVICE_VIEW,
+        Action.ADVICE_ISSUE,
     }
 )
 
 # What an active break-glass grant opens: reading the record, never changing it.
 EMERGENCY_ACTIONS = frozenset(
-    {Action.CLIENT_VIEW, Action.CLIENT_HISTORY, Action.RECORD_VIEW, Action.OBSERVATION_VIEW}
+    {
+        Action.CLIENT_VIEW,
+        Action.CLIENT_HISTORY,
+        Action.RECORD_VIEW,
+        Action.OBSERVATION_VIEW,
+        Action.QUESTIONNAIRE_VIEW,
+        Action.TAG_VIEW,
+        Action.RISK_VIEW,
+        Action.ADVICE_VIEW,
+    }
 )
 
 PERMISSIONS: dict[str, frozenset[Action]] = {
@@ -71,6 +105,14 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
             Action.OBSERVATION_VIEW,
             Action.EXAM_IMPORT,
             Action.EXAM_QUARANTINE,
+            Action.QUESTIONNAIRE_VIEW,
+            Action.QUESTIONNAIRE_RESPOND,
+            Action.TAG_VIEW,
+            Action.TAG_APPLY,
+            Action.RISK_VIEW,
+            Action.RISK_ASSESS,
+            Action.ADVICE_VIEW,
+            Action.ADVICE_ISSUE,
         }
     ),
     "doctor": frozenset(
@@ -83,9 +125,19 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
             Action.RECORD_VIEW,
             Action.RECORD_UPDATE,
             Action.OBSERVATION_VIEW,
+            Action.QUESTIONNAIRE_VIEW,
+            Action.QUESTIONNAIRE_RESPOND,
+            Action.TAG_VIEW,
+            Action.TAG_APPLY,
+            Action.RISK_VIEW,
+            Action.RISK_ASSESS,
+            Action.ADVICE_VIEW,
+            Action.ADVICE_ISSUE,
         }
     ),
     # Follow-up nurses read the record and results they call about; they do not edit them.
+    # They fill questionnaires during a call (the follow-up script), and see tags, risks and
+    # advice; they apply no tags, run no assessment and issue no advice.
     "nurse": frozenset(
         {
             Action.CLIENT_VIEW,
@@ -94,6 +146,11 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
             Action.BREAK_GLASS,
             Action.RECORD_VIEW,
             Action.OBSERVATION_VIEW,
+            Action.QUESTIONNAIRE_VIEW,
+            Action.QUESTIONNAIRE_RESPOND,
+            Action.TAG_VIEW,
+            Action.RISK_VIEW,
+            Action.ADVICE_VIEW,
         }
     ),
     # Separation of duties: administrators and auditors see no client content by default. The
@@ -105,6 +162,9 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
             Action.EXAM_IMPORT,
             Action.EXAM_SOURCE_MANAGE,
             Action.CATALOGUE_MAP,
+            Action.QUESTIONNAIRE_MANAGE,
+            Action.TAG_RULE_MANAGE,
+            Action.ADVICE_MANAGE,
         }
     ),
     "auditor": frozenset(
