@@ -28,6 +28,11 @@ class Institution(TimeStamped):
     card_sequence = models.PositiveBigIntegerField(default=0)
     # Whether a client's "who looked at my record" page names the staff (else only their role).
     portal_shows_staff_names = models.BooleanField(default=False)
+    # Where the institution's clients live, as China-PAR asks (north of the Yangtze; urban):
+    # a property of the population served, not something to read off each client's address.
+    # None: not configured, and China-PAR then says "not applicable" rather than guess.
+    serves_north = models.BooleanField(null=True, blank=True)
+    serves_urban = models.BooleanField(null=True, blank=True)
 
     class Meta:
         ordering = ["code"]
