@@ -65,6 +65,7 @@ from careledger.exams.parsers.types import ParsedReport, ParsedResult, Reason
 from careledger.ledger import services as ledger
 from careledger.ledger.rows import RowDigester
 from careledger.observations.models import LocalCode, Observation, Report, ReportStatus
+from careledger.tagging.hooks import facts_changed
 
 ACTION_IMPORT = "observation.import"
 PURPOSE = "report_sync"
@@ -221,7 +222,10 @@ def _land(
         landings.append(_Landing(parsed.index, parsed, match, key))
     with transaction.atomic():
         ImportSource.objects.select_for_update().only("id").get(pk=job.source_id)
-        _Writer(batch, landings, local_codes(institution_id, source_name)).write()
+        writer = _Writer(batch, landings, local_codes(institution_id, source_name))
+        writer.write()
+        # Re-evaluate the tags of the clients whose results changed, after commit.
+        facts_changed(client_ids={r.client_id for r in writer.touched.values()})
         QuarantinedItem.objects.bulk_create(batch.items)
     return batch.tally
 

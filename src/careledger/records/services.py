@@ -34,6 +34,7 @@ from careledger.records import sections, vitals
 from careledger.records.models import EntryRevision, EntryStatus, RecordEntry
 from careledger.records.sections import Section
 from careledger.records.validation import as_text, clean_reason, validate_entry, validate_vitals
+from careledger.tagging.hooks import facts_changed
 
 PURPOSE = "care"
 MIN_RETRACT_REASON = 4
@@ -100,6 +101,7 @@ def _commit(
         detail={"section": section.key, "op": op, "version": version, "fields": sorted(changed)},
         sealed=[row, revision],
     )
+    facts_changed(client_ids=[client.id])  # the client's tags are re-evaluated after commit
     return Saved(section.key, row.pk, version)
 
 

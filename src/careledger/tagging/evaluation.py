@@ -1,0 +1,260 @@
+"""Re-evaluating the published rules for clients, and writing what changed.
+
+`reevaluate(institution_id=..., client_ids=None)` is the one path (the tasks call it after a data
+change and nightly for everyone). It is idempotent: it compares the tags the rules give now with
+those clients carry and writes only the differences — a `TagEvent` per change (with the rule
+version and the facts that fired it, or that no longer do), the `ClientTag` state, and one
+ledger event per changed client sealing both rows. Run it twice and the second run writes
+nothing.
+
+Concurrency: changes are written in batches; each batch locks its clients' rows (ordered, as
+records does for one client) and re-reads their current tags under the lock before writing, so
+two evaluations of the same client (an import and the nightly run) cannot both apply a tag.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import polars as pl
+from django.db import transaction
+from django.utils import timezone
+
+from careledger.clients.models import Client
+from careledger.ledger import services as ledger
+from careledger.tagging import evaluate, facts, permissions, vocabulary
+from careledger.tagging.models import ClientTag, Op, RuleStatus, Source, TagEvent, TagRule, Why
+from careledger.tagging.rules import CompiledRule, Fact, RuleError, compile_rule
+
+log = logging.getLogger(__name__)
+BATCH = 1000
+_compiled: dict[uuid.UUID, CompiledRule] = {}
+
+
+@dataclass
+class Outcome:
+    clients: int = 0
+    applied: int = 0
+    removed: int = 0
+    rules: int = 0
+    seconds_facts: float = 0.0
+    seconds_rules: float = 0.0
+    seconds_write: float = 0.0
+    skipped_rules: list[str] = field(default_factory=list)
+
+
+def compiled(rule: TagRule) -> CompiledRule:
+    """A published rule's compiled form (cached: a published version never changes)."""
+    found = _compiled.get(rule.id)
+    if found is None or found.text != rule.expression:
+        found = compile_rule(rule.expression, vocabulary.default())
+        _compiled[rule.id] = found
+    return found
+
+
+def published_rules(institution_id: uuid.UUID) -> dict[str, tuple[TagRule, CompiledRule]]:
+    """{tag id: (rule, compiled)} of the institution's published rules that compile now."""
+    out: dict[str, tuple[TagRule, CompiledRule]] = {}
+    rules = TagRule.objects.filter(
+        institution_id=institution_id, status=RuleStatus.PUBLISHED, tag__is_active=True
+    ).select_related("tag")
+    for rule in rules:
+        try:
+            out[str(rule.tag_id)] = (rule, compiled(rule))
+        except RuleError:
+            log.warning("tag rule no longer compiles", extra={"rule_id": str(rule.id)})
+    return out
+
+
+def system_actor(institution_id: uuid.UUID) -> ledger.Actor:
+    return ledger.Actor(id="system:tagging", role="system", institution_id=str(institution_id))
+
+
+def _carried(institution_id: uuid.UUID, client_ids: Sequence[str] | None) -> pl.DataFrame:
+    rows = ClientTag.objects.filter(institution_id=institution_id, source=Source.RULE, active=True)
+    if client_ids is not None:
+        rows = rows.filter(client_id__in=[uuid.UUID(c) for c in client_ids])
+    pairs = list(rows.values_list("client_id", "tag_id"))
+    return pl.DataFrame(
+        {"client_id": [str(c) for c, _t in pairs], "tag": [str(t) for _c, t in pairs]},
+        schema={"client_id": pl.Utf8, "tag": pl.Utf8},
+    )
+
+
+def reevaluate(
+    *,
+    institution_id: uuid.UUID,
+    client_ids: Sequence[str] | None = None,
+    trigger: str = "data_change",
+) -> Outcome:
+    """Apply and remove rule tags so that they match the published rules now."""
+    import time
+
+    outcome = Outcome()
+    now = timezone.now()
+    rules = published_rules(institution_id)
+    outcome.rules = len(rules)
+    wanted: dict[str, Fact] = {}
+    for _rule, comp in rules.values():
+        for fact in comp.facts:
+            wanted[fact.column] = fact
+    started = time.perf_counter()
+    ids = None if client_ids is None else [str(c) for c in client_ids]
+    frame = facts.build_facts(
+        institution_id=institution_id, facts=wanted.values(), client_ids=ids, now=now
+    )
+    outcome.clients = frame.height
+    outcome.seconds_facts = time.perf_counter() - started
+    started = time.perf_counter()
+    fires = evaluate.fired(frame, {tag: comp for tag, (_r, comp) in rules.items()})
+    changes = evaluate.diff(fires, _carried(institution_id, ids))
+    outcome.seconds_rules = time.perf_counter() - started
+    started = time.perf_counter()
+    if not changes.empty:
+        touched = sorted(
+            set(changes.gains["client_id"].to_list()) | set(changes.losses["client_id"].to_list())
+        )
+        for start in range(0, len(touched), BATCH):
+            batch = touched[start : start + BATCH]
+            applied, removed = _write_batch(
+                institution_id, batch, frame, fires, rules, trigger=trigger, now=now
+            )
+            outcome.applied += applied
+            outcome.removed += removed
+    outcome.seconds_write = time.perf_counter() - started
+    return outcome
+
+
+def _write_batch(
+    institution_id: uuid.UUID,
+    batch: list[str],
+    frame: pl.DataFrame,
+    fires: pl.DataFrame,
+    rules: dict[str, tuple[TagRule, CompiledRule]],
+    *,
+    trigger: str,
+    now: object,
+) -> tuple[int, int]:
+    with transaction.atomic():
+        # Lock the batch's clients, then diff again under the lock (see the module docstring).
+        list(
+            Client.objects.select_for_update()
+            .filter(pk__in=[uuid.UUID(c) for c in batch])
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        existing = {
+            (str(t.client_id), str(t.tag_id)): t
+            for t in ClientTag.objects.filter(
+                client_id__in=[uuid.UUID(c) for c in batch], source=Source.RULE
+            )
+        }
+        carried = pl.DataFrame(
+            {
+                "client_id": [c for (c, _t), row in existing.items() if row.active],
+                "tag": [t for (_c, t), row in existing.items() if row.active],
+            },
+            schema={"client_id": pl.Utf8, "tag": pl.Utf8},
+        )
+        now_firing = fires.filter(pl.col("client_id").is_in(batch))
+        changes = evaluate.diff(now_firing, carried)
+        columns = sorted({c for _r, comp in rules.values() for c in comp.columns})
+        values = evaluate.facts_of(frame, batch, columns)
+        events: list[TagEvent] = []
+        created: list[ClientTag] = []
+        updated: list[ClientTag] = []
+        per_client: dict[str, dict[str, list]] = {}
+
+        def note(client: str, kind: str, row: ClientTag, event: TagEvent) -> None:
+            entry = per_client.setdefault(client, {"applied": [], "removed": [], "rows": []})
+            entry[kind].append(str(row.tag_id))
+            entry["rows"].extend([row, event])
+
+        for client, tag in changes.gains.iter_rows():
+            rule, comp = rules[tag]
+            seen = {c: values.get(client, {}).get(c) for c in comp.columns}
+            row = existing.get((client, tag))
+            if row is None:
+                row = ClientTag(
+                    institution_id=institution_id,
+                    client_id=uuid.UUID(client),
+                    tag_id=uuid.UUID(tag),
+                    source=Source.RULE,
+                )
+                created.append(row)
+            else:
+                updated.append(row)
+            row.active, row.rule, row.applied_at, row.removed_at = True, rule, now, None
+            event = _event(institution_id, client, tag, Op.APPLIED, Why.RULE_FIRED, rule, seen)
+            event.trigger, event.at = trigger, now
+            events.append(event)
+            note(client, "applied", row, event)
+        for client, tag in changes.losses.iter_rows():
+            row = existing[(client, tag)]
+            rule_comp = rules.get(tag)
+            if rule_comp is None:
+                why, rule, seen = Why.RULE_RETIRED, row.rule, {}
+            else:
+                rule, comp = rule_comp
+                why = Why.RULE_STOPPED
+                seen = {c: values.get(client, {}).get(c) for c in comp.columns}
+            row.active, row.removed_at = False, now
+            updated.append(row)
+            event = _event(institution_id, client, tag, Op.REMOVED, why, rule, seen)
+            event.trigger, event.at = trigger, now
+            events.append(event)
+            note(client, "removed", row, event)
+        stamp = timezone.now()
+        for row in created + updated:
+            row.updated_at = stamp
+            if row.created_at is None:
+                row.created_at = stamp
+        ClientTag.objects.bulk_create(created)
+        if updated:
+            ClientTag.objects.bulk_update(
+                updated, ["active", "rule", "applied_at", "removed_at", "updated_at"]
+            )
+        TagEvent.objects.bulk_create(events)
+        clients = sorted(per_client)
+        if clients:
+            ledger.record_many(
+                actor=system_actor(institution_id),
+                action=permissions.EV_EVALUATE,
+                client_ids=clients,
+                purpose="care",
+                resource_type="Flag",
+                details=[
+                    {
+                        "trigger": trigger,
+                        "applied": per_client[c]["applied"],
+                        "removed": per_client[c]["removed"],
+                    }
+                    for c in clients
+                ],
+                sealed=[per_client[c]["rows"] for c in clients],
+            )
+    return len(changes.gains), len(changes.losses)
+
+
+def _event(
+    institution_id: uuid.UUID,
+    client: str,
+    tag: str,
+    op: str,
+    why: str,
+    rule: TagRule | None,
+    seen: dict,
+) -> TagEvent:
+    return TagEvent(
+        institution_id=institution_id,
+        client_id=uuid.UUID(client),
+        tag_id=uuid.UUID(tag),
+        op=op,
+        source=Source.RULE,
+        why=why,
+        rule=rule,
+        facts=seen,
+    )
