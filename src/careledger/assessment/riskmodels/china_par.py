@@ -122,7 +122,7 @@ INPUTS: tuple[InputSpec, ...] = (
         note="required for men; the women's equation has no urban term",
     ),
     i.flag(
-        "family_history",
+        "family_ascvd",
         "family history of ASCVD (parent or sibling with MI or stroke)",
         "心脑血管病家族史（父母或兄弟姐妹患心肌梗死或脑卒中）",
         "record.family_history: parent or sibling with I21–I22 or I60–I64",
@@ -153,16 +153,16 @@ def linear_predictor(v: Values) -> tuple[float, dict[str, float]]:
     }
     if male:
         terms["urban"] = c["urban"] * v["urban"]
-        terms["family_history"] = c["family_history"] * v["family_history"]
+        terms["family_history"] = c["family_history"] * v["family_ascvd"]
         terms["ln_age_x_smoker"] = c["ln_age_x_smoker"] * la * v["smoker"]
-        terms["ln_age_x_family_history"] = c["ln_age_x_family_history"] * la * v["family_history"]
+        terms["ln_age_x_family_history"] = c["ln_age_x_family_history"] * la * v["family_ascvd"]
     return sum(terms.values()), terms
 
 
 def _compute(v: Values, out: Out) -> Result:
     male = v["sex"] == "male"
     if male:
-        absent = [_SPEC[n] for n in ("urban", "family_history") if v[n] is None]
+        absent = [_SPEC[n] for n in ("urban", "family_ascvd") if v[n] is None]
         if absent:
             return out.not_applicable(
                 *(missing(s, "the men's equation uses it", "男性方程需要此项") for s in absent)
@@ -176,7 +176,7 @@ def _compute(v: Values, out: Out) -> Result:
     used_values = used(v)
     if not male:
         used_values.pop("urban", None)
-        used_values.pop("family_history", None)
+        used_values.pop("family_ascvd", None)
     return out.assessed(
         value=percent,
         unit="%",

@@ -54,7 +54,7 @@ def _cdrs(v: Values, out: Out) -> Result:
         "bmi": _points(v["bmi"], CDRS_BMI),
         "waist": _points(v["waist"], CDRS_WAIST[v["sex"]]),
         "sbp": _points(v["sbp"], CDRS_SBP),
-        "family_history_diabetes": CDRS_FAMILY_HISTORY if v["family_history_diabetes"] else 0,
+        "family_diabetes": CDRS_FAMILY_HISTORY if v["family_diabetes"] == "first" else 0,
     }
     total = sum(items.values())
     return out.assessed(
@@ -66,7 +66,16 @@ def _cdrs(v: Values, out: Out) -> Result:
     )
 
 
-FAMILY_HISTORY_DIABETES_FACT = "record.family_history: a parent or sibling with E10–E14"
+FAMILY_DIABETES = InputSpec(
+    name="family_diabetes",
+    kind="choice",
+    label_en="diabetes in relatives",
+    label_zh="糖尿病家族史",
+    choices=("none", "second", "first"),
+    fact="record.family_history: E10–E14 in a parent, sibling or child (first) or in a "
+    "grandparent, aunt, uncle or first cousin (second)",
+    note="CDRS counts first-degree relatives only (父母、同胞、子女); FINDRISC scores both",
+)
 
 CDRS = RiskModel(
     id="cdrs",
@@ -83,12 +92,7 @@ CDRS = RiskModel(
         i.waist(),
         i.bmi(),
         i.sbp(),
-        i.flag(
-            "family_history_diabetes",
-            "diabetes in a parent or sibling",
-            "糖尿病家族史（父母或兄弟姐妹）",
-            FAMILY_HISTORY_DIABETES_FACT,
-        ),
+        FAMILY_DIABETES,
     ),
     compute=_cdrs,
 )
@@ -121,13 +125,11 @@ def _findrisc(v: Values, out: Out) -> Result:
         "age": _findrisc_age(v["age"]),
         "bmi": _findrisc_bmi(v["bmi"]),
         "waist": _findrisc_waist(v["sex"], v["waist"]),
-        "physical_activity": 0 if v["physical_activity"] else 2,
-        "vegetables_fruit": 0 if v["vegetables_fruit"] else 1,
+        "physical_activity": 0 if v["active_30min_daily"] else 2,
+        "vegetables_fruit": 0 if v["vegetables_daily"] else 1,
         "bp_medication": 2 if v["bp_medication_ever"] else 0,
-        "high_glucose": 5 if v["high_glucose_ever"] else 0,
-        "family_history_diabetes": {"none": 0, "second_degree": 3, "first_degree": 5}[
-            v["family_history_diabetes"]
-        ],
+        "high_glucose": 5 if v["ever_high_glucose"] else 0,
+        "family_diabetes": {"none": 0, "second": 3, "first": 5}[v["family_diabetes"]],
     }
     total = sum(items.values())
     level, estimate = next(
@@ -154,13 +156,13 @@ FINDRISC = RiskModel(
         i.bmi(),
         i.waist(),
         i.flag(
-            "physical_activity",
+            "active_30min_daily",
             "at least 30 minutes of physical activity every day",
             "每天至少30分钟体力活动",
             "questionnaire / record.lifestyle.activity",
         ),
         i.flag(
-            "vegetables_fruit",
+            "vegetables_daily",
             "eats vegetables, fruit or berries every day",
             "每天吃蔬菜、水果或浆果",
             "questionnaire / record.lifestyle.diet",
@@ -172,20 +174,12 @@ FINDRISC = RiskModel(
             i.BP_TREATED_FACT + " (ever)",
         ),
         i.flag(
-            "high_glucose_ever",
+            "ever_high_glucose",
             "has ever had high blood glucose (check-up, illness, pregnancy)",
             "曾被发现血糖升高（体检、患病或妊娠期间）",
             "observations: any fasting glucose ≥ 6.1 mmol/L, or questionnaire",
         ),
-        InputSpec(
-            name="family_history_diabetes",
-            kind="choice",
-            label_en="diabetes in relatives",
-            label_zh="亲属糖尿病史",
-            choices=("none", "second_degree", "first_degree"),
-            fact="record.family_history: E10–E14 in a parent, sibling or child (first degree) "
-            "or grandparent, aunt, uncle or first cousin (second degree)",
-        ),
+        FAMILY_DIABETES,
     ),
     compute=_findrisc,
 )

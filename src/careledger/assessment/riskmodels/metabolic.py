@@ -55,7 +55,7 @@ def _component_states(v: Values) -> dict[str, bool | None]:
     waist = None
     if v["waist"] is not None and v["sex"] is not None:
         waist = v["waist"] >= (90 if v["sex"] == "male" else 85)
-    glucose = any_true(ge(v["fpg"], 6.1), ge(v["glucose_2h"], 7.8), v["diabetes_treated"])
+    glucose = any_true(ge(v["fpg"], 6.1), ge(v["glucose_2h"], 7.8), v["diabetes"])
     bp_measured = None
     if v["sbp"] is not None and v["dbp"] is not None:
         bp_measured = v["sbp"] >= 130 or v["dbp"] >= 85
@@ -82,7 +82,7 @@ COMPONENT_LABELS = {
 }
 _COMPONENT_INPUTS = {
     "abdominal_obesity": ("waist", "sex"),
-    "hyperglycaemia": ("fpg", "glucose_2h", "diabetes_treated"),
+    "hyperglycaemia": ("fpg", "glucose_2h", "diabetes"),
     "hypertension": ("sbp", "dbp", "bp_treated"),
     "high_tg": ("tg",),
     "low_hdl": ("hdl",),
@@ -126,7 +126,7 @@ METABOLIC_SYNDROME = RiskModel(
         i.optional(i.glucose_2h()),
         i.optional(
             i.flag(
-                "diabetes_treated",
+                "diabetes",
                 "diagnosed and treated diabetes",
                 "已确诊并治疗的糖尿病",
                 i.DIABETES_FACT,

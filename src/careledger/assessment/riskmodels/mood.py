@@ -43,12 +43,12 @@ def _band(score: int, bands: tuple[tuple[int, tuple[str, str, str]], ...]) -> tu
     raise AssertionError("score outside the declared range")
 
 
-def _score_input(maximum: int, loinc: str, name_en: str, name_zh: str) -> InputSpec:
+def _score_input(name: str, maximum: int, loinc: str, label: str) -> InputSpec:
     return InputSpec(
-        name="score",
+        name=name,
         kind="number",
-        label_en=f"{name_en} total score",
-        label_zh=f"{name_zh}总分",
+        label_en=f"{label} total score",
+        label_zh=f"{label}总分",
         unit="{score}",
         minimum=0,
         maximum=maximum,
@@ -61,15 +61,15 @@ def _score_input(maximum: int, loinc: str, name_en: str, name_zh: str) -> InputS
 
 
 def _phq9(v: Values, out: Out) -> Result:
-    item9 = v["item9"]
+    item9 = v["phq9_item9"]
     details: dict[str, object] = {}
     if item9 is not None:
         details["item9"] = item9
         details["safety_assessment_needed"] = item9 > 0
     return out.assessed(
-        value=float(v["score"]),
+        value=float(v["phq9"]),
         unit="{score}",
-        level=_band(v["score"], PHQ9_BANDS),
+        level=_band(v["phq9"], PHQ9_BANDS),
         details=details,
         inputs_used=used(v),
     )
@@ -77,9 +77,9 @@ def _phq9(v: Values, out: Out) -> Result:
 
 def _gad7(v: Values, out: Out) -> Result:
     return out.assessed(
-        value=float(v["score"]),
+        value=float(v["gad7"]),
         unit="{score}",
-        level=_band(v["score"], GAD7_BANDS),
+        level=_band(v["gad7"], GAD7_BANDS),
         inputs_used=used(v),
     )
 
@@ -92,9 +92,9 @@ PHQ9 = RiskModel(
     title_zh="PHQ-9 抑郁症状严重程度",
     citation="Kroenke K, Spitzer RL, Williams JB. J Gen Intern Med 2001;16(9):606-613",
     inputs=(
-        _score_input(27, "44261-6", "PHQ-9", "PHQ-9"),
+        _score_input("phq9", 27, "44261-6", "PHQ-9"),
         InputSpec(
-            name="item9",
+            name="phq9_item9",
             kind="number",
             label_en="PHQ-9 item 9 (thoughts of death or self-harm)",
             label_zh="PHQ-9 第9题（死亡或自伤念头）",
@@ -119,6 +119,6 @@ GAD7 = RiskModel(
     title_en="GAD-7 anxiety severity",
     title_zh="GAD-7 焦虑症状严重程度",
     citation="Spitzer RL, et al. Arch Intern Med 2006;166(10):1092-1097",
-    inputs=(_score_input(21, "70274-6", "GAD-7", "GAD-7"),),
+    inputs=(_score_input("gad7", 21, "70274-6", "GAD-7"),),
     compute=_gad7,
 )
