@@ -76,3 +76,26 @@ class RiskAssessment(models.Model):
 
     def __str__(self) -> str:  # ids only: this lands in logs and tracebacks
         return f"RiskAssessment {self.id}"
+
+
+class SuppliedFact(models.Model):
+    """A fact a clinician gave or corrected on the assessment page (on BP treatment, eats
+    vegetables every day, …), used by every later assessment of the client — automatic ones
+    too — until changed or withdrawn. Coded values only (true/false or a choice code)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="+")
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=32)
+    value = models.JSONField()
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    set_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["client", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["client", "name"], name="risk_one_supplied_fact")
+        ]
+
+    def __str__(self) -> str:
+        return f"SuppliedFact {self.id}"

@@ -1,6 +1,10 @@
 """Client-scoped pages (mounted under /clients/): every view asks the access policy."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from careledger.assessment import views
 
 app_name = "assessment"
-urlpatterns: list = []
+urlpatterns = [
+    path("<uuid:client_id>/risk/", views.client_risk, name="risk"),
+]

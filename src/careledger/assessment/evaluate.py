@@ -1,0 +1,117 @@
+"""From a client's facts to a model's result (pure: no Django, no database).
+
+A model's inputs are filled by name from the facts row (`inputs.FACT_SCHEMA`; the few inputs a
+model names differently are mapped in `ALIASES`); a null fact is left out, so the model answers
+"not applicable" naming it when it needs it. `basis` digests what the model was given, so that
+a second run from the same facts is recognised and writes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from careledger.assessment.riskmodels import MODELS
+from careledger.assessment.riskmodels.base import InputSpec, Result, RiskModel
+
+# model input name → fact name, where they differ. Keyed by input name, or by (model id, input
+# name) where one name means different facts in different models (a questionnaire's `score`).
+ALIASES: dict[str | tuple[str, str], str] = {
+    "family_history": "family_ascvd",
+    "family_history_diabetes": "family_diabetes",
+    "physical_activity": "active_30min_daily",
+    "vegetables_fruit": "vegetables_daily",
+    "bp_medication_ever": "bp_treated",
+    "high_glucose_ever": "ever_high_glucose",
+    "diabetes_treated": "diabetes",
+    ("phq9", "score"): "phq9",
+    ("gad7", "score"): "gad7",
+}
+SEXES = {"M": "male", "F": "female"}
+# The family-history fact is a degree; a yes/no input asks about first-degree relatives (CDRS:
+# parents and siblings), a choice input takes the degree (FINDRISC).
+DEGREES = {"none": "none", "second": "second_degree", "first": "first_degree"}
+
+
+def fact_name(model_id: str, input_name: str) -> str:
+    return ALIASES.get((model_id, input_name)) or ALIASES.get(input_name) or input_name
+
+
+def _converted(spec: InputSpec, fact: str, value: Any) -> Any:
+    if spec.name == "sex":
+        return SEXES.get(value, value)
+    if fact == "family_diabetes":
+        if spec.kind == "bool":
+            return value == "first"
+        return value if value in spec.choices else DEGREES.get(value, value)
+    if spec.kind == "number" and spec.integer:
+        return int(value)
+    return value
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    model: RiskModel
+    result: Result
+    inputs: dict[str, Any]  # what the model was given: {name: value}
+    basis: str
+
+
+def model_inputs(model: RiskModel, facts: Mapping[str, Any]) -> dict[str, Any]:
+    given: dict[str, Any] = {}
+    for spec in model.inputs:
+        fact = fact_name(model.id, spec.name)
+        value = facts.get(fact)
+        if value is not None:
+            given[spec.name] = _converted(spec, fact, value)
+    return given
+
+
+def basis_of(model: RiskModel, given: Mapping[str, Any]) -> str:
+    canonical = json.dumps(
+        {"model": model.id, "version": model.version, "inputs": given},
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def evaluate(model: RiskModel, facts: Mapping[str, Any]) -> Evaluation:
+    given = model_inputs(model, facts)
+    return Evaluation(model, model.evaluate(given), given, basis_of(model, given))
+
+
+def evaluate_all(facts: Mapping[str, Any], models: Mapping[str, RiskModel] = MODELS):  # type: ignore[no-untyped-def]
+    """Every model on one client's facts, in registry order."""
+    return [evaluate(model, facts) for model in models.values()]
+
+
+def provenance(
+    model: RiskModel,
+    given: Mapping[str, Any],
+    facts: Mapping[str, Any],
+    sources: Mapping[str, str],
+    codes: Mapping[str, str],
+    supplied: set[str],
+) -> dict[str, dict[str, Any]]:
+    """What the page shows beside each input: its value, where it came from, and for a result
+    the LOINC code and date (stored as the assessment's `inputs`)."""
+    shown: dict[str, dict[str, Any]] = {}
+    for name, value in given.items():
+        fact = fact_name(model.id, name)
+        entry: dict[str, Any] = {
+            "value": value,
+            "source": "clinician" if fact in supplied else sources.get(fact, ""),
+        }
+        if codes.get(fact):
+            entry["code"] = codes[fact]
+        at = facts.get(f"{fact}_at")
+        if isinstance(at, dt.datetime):
+            entry["at"] = at.date().isoformat()
+        shown[name] = entry
+    return shown

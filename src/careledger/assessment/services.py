@@ -1,0 +1,300 @@
+"""Every write of risk assessments: a clinician's run for one client, re-assessment after new
+data, and the nightly run for a whole institution — one path (`_run`) for all three.
+
+The path: gather the facts of the clients (`inputs.gather`, a fixed number of queries), lay the
+clinician-supplied facts over them, evaluate every model (`evaluate`), and keep only the
+evaluations whose basis differs from the client's current one for that model. Those are written
+in batches, each batch one transaction: the previous current rows are marked superseded, the new
+rows inserted, and one ledger event per client seals both (so `ledger verify` catches an edit
+made behind the application's back, and a superseded row is never silently rewritten).
+
+Automatic runs act as the system (`ledger.SYSTEM`); a clinician's run needs `risk.assess` on the
+client (care team: health manager or doctor; never under break-glass).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from careledger.access.enforce import actor_of, require
+from careledger.access.roles import Action
+from careledger.accounts.models import User
+from careledger.assessment import evaluate as ev
+from careledger.assessment.inputs import FACTS, Source, gather
+from careledger.assessment.models import Outcome, RiskAssessment, SuppliedFact, Trigger
+from careledger.clients.models import Client
+from careledger.clients.services import client_scope
+from careledger.clients.validation import ValidationFailed
+from careledger.institutions.models import Institution
+from careledger.ledger import services as ledger
+
+PURPOSE = "care"
+BATCH_CLIENTS = 2000
+# Facts a clinician may give or correct: what the record cannot say or only approximates.
+# Results (observations) are never overridden by hand; they come from the laboratory.
+SUPPLIABLE = {
+    name: spec
+    for name, spec in FACTS.items()
+    if spec.source in {Source.RECORD, Source.DERIVED, Source.CLINICIAN}
+}
+CHOICES = {"family_diabetes": ("none", "second", "first")}
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    clients: int
+    evaluated: int
+    written: int  # new assessments (the rest were unchanged)
+
+
+def check_can_assess(*, actor: User, client_id: uuid.UUID) -> Client:
+    client = Client.objects.get(pk=client_id)
+    require(actor, Action.RISK_ASSESS, client_scope(client), purpose=PURPOSE)
+    return client
+
+
+def _decimal(value: float | None, places: int) -> Decimal | None:
+    return None if value is None else Decimal(f"{value:.{places}f}")
+
+
+def _as_stored(value: Any) -> Any:
+    """JSON as the database gives it back: PostgreSQL's jsonb has no negative zero (a term
+    like −1.534 × 0 is stored as 0), so the row's digest must not see one either."""
+    if isinstance(value, dict):
+        return {k: _as_stored(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_as_stored(v) for v in value]
+    if isinstance(value, float) and value == 0:
+        return 0.0
+    return value
+
+
+def _row(
+    institution_id: uuid.UUID,
+    client_id: str,
+    item: ev.Evaluation,
+    facts: Mapping[str, Any],
+    supplied: set[str],
+    trigger: str,
+    actor: User | None,
+    now: Any,
+) -> RiskAssessment:
+    result = item.result
+    data = result.to_dict()
+    assessed = result.applicable
+    sources = {name: str(spec.source) for name, spec in FACTS.items()}
+    codes = {name: spec.code for name, spec in FACTS.items() if spec.code}
+    return RiskAssessment(
+        institution_id=institution_id,
+        client_id=client_id,
+        model_id=item.model.id,
+        model_version=item.model.version,
+        outcome=Outcome.ASSESSED if assessed else Outcome.NOT_APPLICABLE,
+        value=_decimal(data.get("value"), 4) if assessed else None,
+        unit=(data.get("unit") or "") if assessed else "",
+        probability=_decimal(data.get("probability"), 6) if assessed else None,
+        level=data.get("level", "") if assessed else "",
+        inputs=_as_stored(ev.provenance(item.model, item.inputs, facts, sources, codes, supplied)),
+        result=_as_stored(
+            {"details": data["details"], "level_zh": data["level_zh"], "level_en": data["level_en"]}
+            if assessed
+            else {"reasons": data["reasons"]}
+        ),
+        basis=item.basis,
+        is_current=True,
+        trigger=trigger,
+        assessed_by=actor,
+        assessed_at=now,
+    )
+
+
+def _supplied(client_ids: list[str]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    rows = SuppliedFact.objects.filter(client_id__in=client_ids).values_list(
+        "client_id", "name", "value"
+    )
+    for client_id, name, value in rows:
+        found.setdefault(str(client_id), {})[name] = value
+    return found
+
+
+def _write_batch(
+    rows_by_client: dict[str, list[RiskAssessment]], actor: User | None, trigger: str
+) -> None:
+    with transaction.atomic():
+        keys = [(cid, row.model_id) for cid, rows in rows_by_client.items() for row in rows]
+        superseded = list(
+            RiskAssessment.objects.select_for_update().filter(
+                client_id__in=list(rows_by_client),
+                is_current=True,
+                model_id__in=sorted({m for _c, m in keys}),
+            )
+        )
+        wanted = set(keys)
+        superseded = [r for r in superseded if (str(r.client_id), r.model_id) in wanted]
+        for row in superseded:
+            row.is_current = False
+        RiskAssessment.objects.bulk_update(superseded, ["is_current"], batch_size=500)
+        new_rows = [row for rows in rows_by_client.values() for row in rows]
+        RiskAssessment.objects.bulk_create(new_rows, batch_size=500)
+        old_by_client: dict[str, list[RiskAssessment]] = {}
+        for row in superseded:
+            old_by_client.setdefault(str(row.client_id), []).append(row)
+        client_ids = list(rows_by_client)
+        ledger.record_many(
+            actor=actor_of(actor) if actor else ledger.SYSTEM,
+            action=str(Action.RISK_ASSESS),
+            purpose=PURPOSE,
+            client_ids=client_ids,
+            resource_type="RiskAssessment",
+            details=[
+                {"trigger": trigger, "models": sorted(r.model_id for r in rows_by_client[c])}
+                for c in client_ids
+            ],
+            sealed=[[*rows_by_client[c], *old_by_client.get(c, [])] for c in client_ids],
+        )
+
+
+def _run(
+    *,
+    institution: Institution,
+    client_ids: Sequence[uuid.UUID | str] | None,
+    trigger: str,
+    actor: User | None = None,
+) -> RunSummary:
+    now = timezone.now()
+    frame = gather(institution=institution, client_ids=client_ids, today=timezone.localdate(now))
+    ids = frame.get_column("client_id").to_list()
+    current_rows = RiskAssessment.objects.filter(institution_id=institution.id, is_current=True)
+    if client_ids is not None:
+        current_rows = current_rows.filter(client_id__in=ids)
+    current = {
+        (str(c), m): b for c, m, b in current_rows.values_list("client_id", "model_id", "basis")
+    }
+    supplied = _supplied(ids) if client_ids is not None else _supplied_all(institution.id)
+    evaluated = written = 0
+    batch: dict[str, list[RiskAssessment]] = {}
+    for facts in frame.iter_rows(named=True):
+        cid = facts["client_id"]
+        given = supplied.get(cid, {})
+        if given:
+            facts.update(given)
+        for item in ev.evaluate_all(facts):
+            evaluated += 1
+            if current.get((cid, item.model.id)) == item.basis:
+                continue
+            row = _row(institution.id, cid, item, facts, set(given), trigger, actor, now)
+            batch.setdefault(cid, []).append(row)
+            written += 1
+        if len(batch) >= BATCH_CLIENTS:
+            _write_batch(batch, actor, trigger)
+            batch = {}
+    if batch:
+        _write_batch(batch, actor, trigger)
+    return RunSummary(clients=len(ids), evaluated=evaluated, written=written)
+
+
+def _supplied_all(institution_id: uuid.UUID) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    rows = SuppliedFact.objects.filter(institution_id=institution_id).values_list(
+        "client_id", "name", "value"
+    )
+    for client_id, name, value in rows.iterator(chunk_size=10000):
+        found.setdefault(str(client_id), {})[name] = value
+    return found
+
+
+def do_assess_client(*, actor: User, client_id: uuid.UUID) -> RunSummary:
+    """A clinician's run of every model for one client (the 重新评估 button)."""
+    client = check_can_assess(actor=actor, client_id=client_id)
+    return _run(
+        institution=client.institution,
+        client_ids=[client.id],
+        trigger=Trigger.MANUAL,
+        actor=actor,
+    )
+
+
+def reassess_clients(*, institution_id: uuid.UUID | str, client_ids: Sequence[str]) -> RunSummary:
+    """After new results or record changes (a background task, acting as the system)."""
+    institution = Institution.objects.get(pk=institution_id)
+    return _run(institution=institution, client_ids=client_ids, trigger=Trigger.DATA_CHANGE)
+
+
+def assess_institution(*, institution_id: uuid.UUID | str) -> RunSummary:
+    """The nightly run for every client of an institution (idempotent)."""
+    institution = Institution.objects.get(pk=institution_id)
+    return _run(institution=institution, client_ids=None, trigger=Trigger.POPULATION)
+
+
+def clean_supplied(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Check a clinician's facts: known names only; true/false, a listed choice, or None
+    (withdraw what was given). ValidationFailed names each bad field."""
+    errors: dict[str, list[str]] = {}
+    clean: dict[str, Any] = {}
+    for name, value in data.items():
+        if name not in SUPPLIABLE:
+            errors[name] = [_("This fact cannot be given by hand.")]
+        elif value is None or value == "":
+            clean[name] = None
+        elif name in CHOICES:
+            if value not in CHOICES[name]:
+                errors[name] = [_("Choose one of: %(c)s.") % {"c": ", ".join(CHOICES[name])}]
+            else:
+                clean[name] = value
+        elif isinstance(value, bool):
+            clean[name] = value
+        else:
+            errors[name] = [_("Answer yes or no.")]
+    if errors:
+        raise ValidationFailed(errors)
+    return clean
+
+
+def do_supply_facts(*, actor: User, client_id: uuid.UUID, data: Mapping[str, Any]) -> RunSummary:
+    """Record what the clinician gave (or withdrew), then assess again with it."""
+    client = check_can_assess(actor=actor, client_id=client_id)
+    clean = clean_supplied(data)
+    now = timezone.now()
+    with transaction.atomic():
+        Client.objects.select_for_update().only("id").get(pk=client.id)
+        written: list[SuppliedFact] = []
+        removed: list[SuppliedFact] = []
+        existing = {f.name: f for f in SuppliedFact.objects.filter(client=client)}
+        for name, value in clean.items():
+            row = existing.get(name)
+            if value is None:
+                if row is not None:
+                    removed.append(row)
+                continue
+            if row is None:
+                row = SuppliedFact(institution_id=client.institution_id, client=client, name=name)
+            elif row.value == value:
+                continue
+            row.value, row.set_by, row.set_at = value, actor, now
+            row.save()
+            written.append(row)
+        ledger.record(
+            actor=actor_of(actor),
+            action="risk.facts.update",
+            purpose=PURPOSE,
+            client_id=str(client.id),
+            resource_type="RiskAssessment",
+            detail={
+                "set": sorted(r.name for r in written),
+                "withdrawn": sorted(r.name for r in removed),
+            },
+            sealed=written,
+            deleted=removed,
+        )
+        for row in removed:
+            row.delete()
+    return do_assess_client(actor=actor, client_id=client.id)
