@@ -262,6 +262,18 @@ CELERY_BEAT_SCHEDULE["audit-anomaly-scan"] = {
     "task": "careledger.audit.tasks.scan_anomalies",
     "schedule": 600.0,  # every 10 minutes; the scan only judges complete hours
 }
+from celery.schedules import crontab  # noqa: E402
+
+# Risk assessment: every model for everyone, nightly, before the tags that read its levels.
+CELERY_BEAT_SCHEDULE["assessment-nightly-run"] = {
+    "task": "careledger.assessment.assess_everyone",
+    "schedule": crontab(hour=2, minute=0),
+}
+# Rule-based tags: every published rule re-evaluated for everyone, nightly (idempotent).
+CELERY_BEAT_SCHEDULE["tagging-nightly-reevaluation"] = {
+    "task": "careledger.tagging.reevaluate_everyone",
+    "schedule": crontab(hour=2, minute=30),
+}
 
 # --- logs: JSON lines, ids only -----------------------------------------------------------
 LOG_LEVEL = env_str("CARELEDGER_LOG_LEVEL", "INFO")

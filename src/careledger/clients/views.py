@@ -23,6 +23,7 @@ from careledger.clients.forms import ClientForm
 from careledger.clients.models import Client
 from careledger.clients.validation import ValidationFailed
 from careledger.institutions.models import CareTeam
+from careledger.tagging import selectors as tag_selectors
 
 
 def _my_teams(request: HttpRequest, client_id: uuid.UUID | None = None):  # type: ignore[no-untyped-def]
@@ -40,8 +41,26 @@ def client_list(request: HttpRequest) -> HttpResponse:
         page_number = int(request.GET.get("page", "1"))
     except ValueError:
         page_number = 1
-    page, rows = selectors.list_clients(request.user, page=page_number)
-    return render(request, "clients/list.html", {"page": page, "rows": rows})
+    tag_code = request.GET.get("tag", "")[:40]
+    tag = None
+    if tag_code:  # the list narrowed to one tag (自动设置标签)
+        page, rows, tag = tag_selectors.filter_clients(
+            request.user, tag_code=tag_code, page=page_number
+        )
+    else:
+        page, rows = selectors.list_clients(request.user, page=page_number)
+    return render(
+        request,
+        "clients/list.html",
+        {
+            "page": page,
+            "rows": rows,
+            "tag_filter": tag,
+            "tag_code": tag_code,
+            "tag_choices": tag_selectors.tag_choices(request.user),
+            "chips": tag_selectors.chips_for_clients(request.user, [r.id for r in rows]),
+        },
+    )
 
 
 @login_required
@@ -107,6 +126,7 @@ def profile(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
                 request, "clients/break_glass_offer.html", {"client_id": client_id}, status=403
             )
         raise
+    tags = tag_selectors.client_tags(request.user, client_id)
     history = None
     if permits(request.user.role, Action.CLIENT_HISTORY):
         history = selectors.client_history(request.user, client_id)
@@ -115,6 +135,7 @@ def profile(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
         "clients/profile.html",
         {
             "c": detail,
+            "tags": tags,
             "history": history,
             "can_edit": permits(request.user.role, Action.CLIENT_UPDATE) and not detail.emergency,
         },

@@ -245,6 +245,11 @@ class _Compiler:
 
     def fail(self, node: exp.Expression, error: str, /, **params: object) -> RuleError:
         start, end = _span(node)
+        if start == end == 0:  # a token without position (NULL): find its text near its parent
+            after = _span(node.parent)[0] if node.parent is not None else 0
+            found = self.source.parsed.lower().find(node.sql().lower(), after)
+            if found >= 0:
+                start, end = found, found + len(node.sql())
         return self.source.error(error, start, end, **params)
 
     def expect(self, node: exp.Expression, typed: tuple[pl.Expr, str], want: str) -> pl.Expr:

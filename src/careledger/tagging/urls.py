@@ -1,6 +1,11 @@
 """Client-scoped pages (mounted under /clients/): every view asks the access policy."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from careledger.tagging import views
 
 app_name = "tagging"
-urlpatterns: list = []
+urlpatterns = [
+    path("<uuid:client_id>/tags/", views.tags, name="tags"),
+    path("<uuid:client_id>/tags/manual/", views.manual, name="manual"),
+]
