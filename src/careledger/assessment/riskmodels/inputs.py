@@ -25,7 +25,7 @@ PLAUSIBLE: dict[str, tuple[float, float]] = {
     "2160-0": (5, 3500),  # creatinine µmol/L
     "8280-0": (30, 250),  # waist cm
     "39156-5": (8, 110),  # BMI kg/m2
-    "8302-2": (30, 260),  # height cm
+    "8302-2": (40, 260),  # height cm
     "29463-7": (2, 400),  # weight kg
     "2345-7": (0.5, 150),  # fasting glucose mmol/L
     "1521-4": (0.5, 150),  # 2-h glucose mmol/L
