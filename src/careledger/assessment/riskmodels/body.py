@@ -121,35 +121,37 @@ BP_TREATED_CONTROLLED = (
 )
 
 
-def _sbp_grade(sbp: float) -> int:
-    """0 normal, 0.5 high-normal (returned as -1), 1–3 the grade the SBP alone indicates."""
-    return 3 if sbp >= 180 else 2 if sbp >= 160 else 1 if sbp >= 140 else -1 if sbp >= 120 else 0
+# Ranks: 0 normal, 1 high-normal, 2–4 hypertension grades 1–3 (so the higher rank wins).
+_RANK_CODES = ("normal", "high_normal", "grade_1", "grade_2", "grade_3")
 
 
-def _dbp_grade(dbp: float) -> int:
-    return 3 if dbp >= 110 else 2 if dbp >= 100 else 1 if dbp >= 90 else -1 if dbp >= 80 else 0
+def _sbp_rank(sbp: float) -> int:
+    return 4 if sbp >= 180 else 3 if sbp >= 160 else 2 if sbp >= 140 else 1 if sbp >= 120 else 0
+
+
+def _dbp_rank(dbp: float) -> int:
+    return 4 if dbp >= 110 else 3 if dbp >= 100 else 2 if dbp >= 90 else 1 if dbp >= 80 else 0
 
 
 def _bp(v: Values, out: Out) -> Result:
-    s, d = _sbp_grade(v["sbp"]), _dbp_grade(v["dbp"])
-    rank = {0: 0, -1: 1, 1: 2, 2: 3, 3: 4}
-    worst = max(s, d, key=lambda g: rank[g])
+    s, d = _sbp_rank(v["sbp"]), _dbp_rank(v["dbp"])
+    worst = max(s, d)
     isolated = v["sbp"] >= 140 and v["dbp"] < 90
     details: dict[str, object] = {
-        "sbp_category": {0: "normal", -1: "high_normal"}.get(s, f"grade_{s}"),
-        "dbp_category": {0: "normal", -1: "high_normal"}.get(d, f"grade_{d}"),
+        "sbp_category": _RANK_CODES[s],
+        "dbp_category": _RANK_CODES[d],
         "isolated_systolic": isolated,
-        "hypertension": worst >= 1 or bool(v["bp_treated"]),
+        "hypertension": worst >= 2 or bool(v["bp_treated"]),
     }
-    if worst >= 1:
-        code, en, zh = BP_GRADES[worst]
+    if worst >= 2:
+        code, en, zh = BP_GRADES[worst - 1]
         if isolated:
             en, zh = f"{en}, isolated systolic", f"{zh}，单纯收缩期高血压"
         level = (code, en, zh)
     elif v["bp_treated"]:
         level = BP_TREATED_CONTROLLED
     else:
-        level = BP_HIGH_NORMAL if worst == -1 else BP_NORMAL
+        level = BP_HIGH_NORMAL if worst == 1 else BP_NORMAL
     return out.assessed(value=None, unit=None, level=level, details=details, inputs_used=used(v))
 
 
