@@ -5,7 +5,8 @@
 * `risk:<model>:<level>` — the latest level per risk model
   (`careledger.assessment.facts.latest_risks`), and the latest PHQ-9 / GAD-7 bands
   (`careledger.questionnaires.facts.latest_scores`, instruments "phq9" and "gad7"; PHQ-9 item 9
-  answered above "not at all" adds `risk:phq9:item9_positive`);
+  answered above "not at all" — instrument "phq9_item9", band "positive" — adds
+  `risk:phq9:item9_positive`);
 * `constitution:<code>` — every TCM constitution judged yes, basically yes or tendency on the
   latest constitution questionnaire (`latest_scores`, instruments "tcm:<code>").
 
@@ -41,7 +42,9 @@ def _tag_keys(client_id: uuid.UUID) -> tuple[set[str], dict[str, str]] | None:
         from careledger.tagging.models import ClientTag  # type: ignore[attr-defined]
     except ImportError:
         return None
-    rows = ClientTag.objects.filter(client_id=client_id, active=True).select_related("tag")
+    rows = ClientTag.objects.filter(
+        client_id=client_id, active=True, tag__is_active=True
+    ).select_related("tag")
     found: set[str] = set()
     names: dict[str, str] = {}
     for row in rows:
@@ -88,10 +91,13 @@ def _score_keys(
         if instrument in SCREENS:
             out.add(K.risk(instrument, band))
         elif instrument.startswith("tcm:") and band in CONSTITUTION_BANDS:
-            key = K.constitution(instrument.removeprefix("tcm:"))
+            code = instrument.removeprefix("tcm:")
+            if code == "pinghe" and band == "tendency":  # the standard has no 倾向是 for 平和质
+                continue
+            key = K.constitution(code)
             out.add(key)
             details[key] = band
-        elif instrument == "phq9:item9" and band == "positive":
+        elif instrument == "phq9_item9" and band == "positive":
             out.add(K.risk("phq9", "item9_positive"))
     return out, details
 
