@@ -60,7 +60,21 @@ PORTAL_LOGIN_CODE = MessageTemplate(
     demo_visible=frozenset({"code"}),
 )
 
-TEMPLATES: dict[str, MessageTemplate] = {t.key: t for t in (PORTAL_LOGIN_CODE,)}
+# A questionnaire to fill in (careledger.questionnaires.links): the signed, expiring, single-use
+# link, as the site's address plus the token. No questionnaire title (free text) in the message.
+QUESTIONNAIRE_LINK = MessageTemplate(
+    key="questionnaire_link",
+    channels=frozenset({SMS}),
+    text="【康链健康】您的健康管理团队邀请您填写一份健康问卷，请在{days}天内打开：{base}/portal/q/{token}/"
+    " 该链接仅供本人使用，提交后失效。",
+    params={
+        "base": re.compile(r"https?://[A-Za-z0-9.-]{1,50}(:[0-9]{1,5})?"),
+        "token": re.compile(r"[A-Za-z0-9_-]{40,64}"),
+        "days": re.compile(r"[0-9]{1,2}"),
+    },
+)
+
+TEMPLATES: dict[str, MessageTemplate] = {t.key: t for t in (PORTAL_LOGIN_CODE, QUESTIONNAIRE_LINK)}
 
 
 def get(key: str) -> MessageTemplate:
