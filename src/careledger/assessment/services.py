@@ -176,9 +176,9 @@ def _run(
     current_rows = RiskAssessment.objects.filter(institution_id=institution.id, is_current=True)
     if client_ids is not None:
         current_rows = current_rows.filter(client_id__in=ids)
-    current = {
-        (str(c), m): b for c, m, b in current_rows.values_list("client_id", "model_id", "basis")
-    }
+    current: dict[str, dict[str, str]] = {}
+    for c, m, b in current_rows.values_list("client_id", "model_id", "basis").iterator(2000):
+        current.setdefault(str(c), {})[m] = b
     supplied = _supplied(ids) if client_ids is not None else _supplied_all(institution.id)
     evaluated = written = 0
     batch: dict[str, list[RiskAssessment]] = {}
@@ -187,10 +187,8 @@ def _run(
         given = supplied.get(cid, {})
         if given:
             facts.update(given)
-        for item in ev.evaluate_all(facts):
-            evaluated += 1
-            if current.get((cid, item.model.id)) == item.basis:
-                continue
+        evaluated += len(ev.MODELS)
+        for item in ev.changed(facts, current.get(cid, {})):
             row = _row(institution.id, cid, item, facts, set(given), trigger, actor, now)
             batch.setdefault(cid, []).append(row)
             written += 1
