@@ -95,11 +95,11 @@ BMI_WAIST = RiskModel(
         i.optional(i.bmi()),
         i.optional(i.waist()),
         i.optional(
-            i._lab("height", "8302-2", "cm", "body height", "身高"),
+            i.lab("height", "8302-2", "cm", "body height", "身高"),
             "with weight, used when BMI is absent",
         ),
         i.optional(
-            i._lab("weight", "29463-7", "kg", "body weight", "体重"),
+            i.lab("weight", "29463-7", "kg", "body weight", "体重"),
             "with height, used when BMI is absent",
         ),
     ),

@@ -122,7 +122,7 @@ MODEL = RiskModel(
     inputs=(
         i.age(18, 120, ("adults (the equation was developed in adults)", "成人（方程由成人推导）")),
         i.sex(),
-        i._lab(
+        i.lab(
             "creatinine",
             "2160-0",
             "umol/L",

@@ -37,7 +37,7 @@ SEX_FACT = "client.sex (Patient.gender)"
 AGE_FACT = "client.birth_date → age in whole years at the assessment date"
 
 
-def _lab(
+def lab(
     name: str,
     loinc: str,
     unit: str,
@@ -110,43 +110,43 @@ def flag(name: str, label_en: str, label_zh: str, fact: str, *, required: bool =
 
 
 def sbp(**kw: object) -> InputSpec:
-    return _lab("sbp", "8480-6", "mm[Hg]", "systolic blood pressure", "收缩压", **kw)  # type: ignore[arg-type]
+    return lab("sbp", "8480-6", "mm[Hg]", "systolic blood pressure", "收缩压", **kw)  # type: ignore[arg-type]
 
 
 def dbp(**kw: object) -> InputSpec:
-    return _lab("dbp", "8462-4", "mm[Hg]", "diastolic blood pressure", "舒张压", **kw)  # type: ignore[arg-type]
+    return lab("dbp", "8462-4", "mm[Hg]", "diastolic blood pressure", "舒张压", **kw)  # type: ignore[arg-type]
 
 
 def tc(**kw: object) -> InputSpec:
-    return _lab("tc", "2093-3", "mmol/L", "total cholesterol", "总胆固醇", **kw)  # type: ignore[arg-type]
+    return lab("tc", "2093-3", "mmol/L", "total cholesterol", "总胆固醇", **kw)  # type: ignore[arg-type]
 
 
 def hdl(**kw: object) -> InputSpec:
-    return _lab("hdl", "2085-9", "mmol/L", "HDL cholesterol", "高密度脂蛋白胆固醇", **kw)  # type: ignore[arg-type]
+    return lab("hdl", "2085-9", "mmol/L", "HDL cholesterol", "高密度脂蛋白胆固醇", **kw)  # type: ignore[arg-type]
 
 
 def ldl(**kw: object) -> InputSpec:
-    return _lab("ldl", "18262-6", "mmol/L", "LDL cholesterol", "低密度脂蛋白胆固醇", **kw)  # type: ignore[arg-type]
+    return lab("ldl", "18262-6", "mmol/L", "LDL cholesterol", "低密度脂蛋白胆固醇", **kw)  # type: ignore[arg-type]
 
 
 def tg(**kw: object) -> InputSpec:
-    return _lab("tg", "2571-8", "mmol/L", "triglycerides", "甘油三酯", **kw)  # type: ignore[arg-type]
+    return lab("tg", "2571-8", "mmol/L", "triglycerides", "甘油三酯", **kw)  # type: ignore[arg-type]
 
 
 def waist(**kw: object) -> InputSpec:
-    return _lab("waist", "8280-0", "cm", "waist circumference", "腰围", **kw)  # type: ignore[arg-type]
+    return lab("waist", "8280-0", "cm", "waist circumference", "腰围", **kw)  # type: ignore[arg-type]
 
 
 def bmi(**kw: object) -> InputSpec:
-    return _lab("bmi", "39156-5", "kg/m2", "body mass index", "体重指数", **kw)  # type: ignore[arg-type]
+    return lab("bmi", "39156-5", "kg/m2", "body mass index", "体重指数", **kw)  # type: ignore[arg-type]
 
 
 def fpg(**kw: object) -> InputSpec:
-    return _lab("fpg", "2345-7", "mmol/L", "fasting plasma glucose", "空腹血糖", **kw)  # type: ignore[arg-type]
+    return lab("fpg", "2345-7", "mmol/L", "fasting plasma glucose", "空腹血糖", **kw)  # type: ignore[arg-type]
 
 
 def glucose_2h(**kw: object) -> InputSpec:
-    return _lab(
+    return lab(
         "glucose_2h",
         "1521-4",
         "mmol/L",

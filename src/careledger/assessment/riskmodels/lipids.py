@@ -126,7 +126,7 @@ LIPIDS = RiskModel(
         i.optional(i.hdl()),
         i.optional(i.tg(), "fasting (12 h)"),
         i.optional(
-            i._lab("lp_a", "10835-7", "mg/L", "lipoprotein(a)", "脂蛋白(a)"),
+            i.lab("lp_a", "10835-7", "mg/L", "lipoprotein(a)", "脂蛋白(a)"),
             "mg/L; nmol/L cannot be converted (isoform-dependent)",
         ),
     ),

@@ -212,7 +212,7 @@ GLYCAEMIA = RiskModel(
         i.optional(i.fpg(), "venous plasma, fasting ≥ 8 h"),
         i.optional(i.glucose_2h(), "75 g OGTT"),
         i.optional(
-            i._lab("hba1c", "4548-4", "%", "HbA1c", "糖化血红蛋白"), "NGSP %, standardised assay"
+            i.lab("hba1c", "4548-4", "%", "HbA1c", "糖化血红蛋白"), "NGSP %, standardised assay"
         ),
     ),
     compute=_glycaemia,
