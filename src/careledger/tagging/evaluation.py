@@ -46,7 +46,17 @@ class Outcome:
     skipped_rules: list[str] = field(default_factory=list)
 
 
-def compiled(rule: TagRule) -> CompiledRule:
+@dataclass(frozen=True)
+class RuleRef:
+    """A published rule as the evaluator needs it (no model instance per run)."""
+
+    id: uuid.UUID
+    tag_id: uuid.UUID
+    version: int
+    expression: str
+
+
+def compiled(rule: TagRule | RuleRef) -> CompiledRule:
     """A published rule's compiled form (cached: a published version never changes)."""
     found = _compiled.get(rule.id)
     if found is None or found.text != rule.expression:
@@ -55,13 +65,14 @@ def compiled(rule: TagRule) -> CompiledRule:
     return found
 
 
-def published_rules(institution_id: uuid.UUID) -> dict[str, tuple[TagRule, CompiledRule]]:
+def published_rules(institution_id: uuid.UUID) -> dict[str, tuple[RuleRef, CompiledRule]]:
     """{tag id: (rule, compiled)} of the institution's published rules that compile now."""
-    out: dict[str, tuple[TagRule, CompiledRule]] = {}
-    rules = TagRule.objects.filter(
+    out: dict[str, tuple[RuleRef, CompiledRule]] = {}
+    rows = TagRule.objects.filter(
         institution_id=institution_id, status=RuleStatus.PUBLISHED, tag__is_active=True
-    ).select_related("tag")
-    for rule in rules:
+    ).values_list("id", "tag_id", "version", "expression")
+    for row in rows:
+        rule = RuleRef(*row)
         try:
             out[str(rule.tag_id)] = (rule, compiled(rule))
         except RuleError:
@@ -97,12 +108,14 @@ def reevaluate(
     now = timezone.now()
     rules = published_rules(institution_id)
     outcome.rules = len(rules)
+    ids = None if client_ids is None else [str(c) for c in client_ids]
+    if not rules and _carried(institution_id, ids).is_empty():
+        return outcome  # nothing published and nothing to take back: no facts to read
     wanted: dict[str, Fact] = {}
     for _rule, comp in rules.values():
         for fact in comp.facts:
             wanted[fact.column] = fact
     started = time.perf_counter()
-    ids = None if client_ids is None else [str(c) for c in client_ids]
     frame = facts.build_facts(
         institution_id=institution_id, facts=wanted.values(), client_ids=ids, now=now
     )
@@ -133,7 +146,7 @@ def _write_batch(
     batch: list[str],
     frame: pl.DataFrame,
     fires: pl.DataFrame,
-    rules: dict[str, tuple[TagRule, CompiledRule]],
+    rules: dict[str, tuple[RuleRef, CompiledRule]],
     *,
     trigger: str,
     now: object,
@@ -187,8 +200,8 @@ def _write_batch(
                 created.append(row)
             else:
                 updated.append(row)
-            row.active, row.rule, row.applied_at, row.removed_at = True, rule, now, None
-            event = _event(institution_id, client, tag, Op.APPLIED, Why.RULE_FIRED, rule, seen)
+            row.active, row.rule_id, row.applied_at, row.removed_at = True, rule.id, now, None
+            event = _event(institution_id, client, tag, Op.APPLIED, Why.RULE_FIRED, rule.id, seen)
             event.trigger, event.at = trigger, now
             events.append(event)
             note(client, "applied", row, event)
@@ -196,14 +209,14 @@ def _write_batch(
             row = existing[(client, tag)]
             rule_comp = rules.get(tag)
             if rule_comp is None:
-                why, rule, seen = Why.RULE_RETIRED, row.rule, {}
+                why, rule_id, seen = Why.RULE_RETIRED, row.rule_id, {}
             else:
                 rule, comp = rule_comp
-                why = Why.RULE_STOPPED
+                why, rule_id = Why.RULE_STOPPED, rule.id
                 seen = {c: values.get(client, {}).get(c) for c in comp.columns}
             row.active, row.removed_at = False, now
             updated.append(row)
-            event = _event(institution_id, client, tag, Op.REMOVED, why, rule, seen)
+            event = _event(institution_id, client, tag, Op.REMOVED, why, rule_id, seen)
             event.trigger, event.at = trigger, now
             events.append(event)
             note(client, "removed", row, event)
@@ -245,7 +258,7 @@ def _event(
     tag: str,
     op: str,
     why: str,
-    rule: TagRule | None,
+    rule_id: uuid.UUID | None,
     seen: dict,
 ) -> TagEvent:
     return TagEvent(
@@ -255,6 +268,6 @@ def _event(
         op=op,
         source=Source.RULE,
         why=why,
-        rule=rule,
+        rule_id=rule_id,
         facts=seen,
     )

@@ -64,15 +64,17 @@ def _chunks(client_ids: Sequence[str] | None) -> Iterable[list[Any] | None]:
 
 
 def _query(sql: str, params: list[Any], client_ids: Sequence[str] | None, column: str):  # type: ignore[no-untyped-def]
-    """Rows of `sql` (which ends in a WHERE clause) for the institution or the given clients."""
+    """Rows of `sql` for the institution (`{scope}` is `institution_id = %s`, the first
+    parameter) or for the given clients (`{scope}` is then `column IN (...)`: the planner uses
+    the per-client index, and the clients frame, built for the institution, bounds the rest)."""
     rows: list[tuple[Any, ...]] = []
     with connection.cursor() as cursor:
         for chunk in _chunks(client_ids):
             if chunk is None:
-                cursor.execute(sql.format(clients=""), params)
+                cursor.execute(sql.format(scope="institution_id = %s"), params)
             else:
                 marks = ", ".join(["%s"] * len(chunk))
-                cursor.execute(sql.format(clients=f" AND {column} IN ({marks})"), params + chunk)
+                cursor.execute(sql.format(scope=f"{column} IN ({marks})"), chunk + params[1:])
             rows.extend(cursor.fetchall())
     return rows
 
@@ -108,8 +110,10 @@ def _age(births: list[Any], today: dt.date) -> list[int]:
 
 def _clients(institution_id: uuid.UUID, client_ids: Sequence[str] | None, today: dt.date):  # type: ignore[no-untyped-def]
     table = Client._meta.db_table
-    sql = f"SELECT id, sex, birth_date FROM {table} WHERE institution_id = %s{{clients}}"  # noqa: S608
-    rows = _query(sql, [_inst(institution_id)], client_ids, "id")
+    # The institution bounds a client-scoped read here, and every other read joins onto this.
+    sql = f"SELECT id, sex, birth_date FROM {table} WHERE {{scope}} AND institution_id = %s"  # noqa: S608
+    inst = _inst(institution_id)
+    rows = _query(sql, [inst, inst], client_ids, "id")
     if not rows:
         return pl.DataFrame(schema={"client_id": pl.Utf8, "sex": pl.Utf8, "age": pl.Float64})
     ids, sexes, births = (list(c) for c in zip(*rows, strict=True))
@@ -140,8 +144,8 @@ def _series(
         f"SELECT client_id, code, value, flag, {_days('effective_at')} AS days, "
         "ROW_NUMBER() OVER (PARTITION BY client_id, code "
         "ORDER BY effective_at DESC, created_at DESC) AS rn "
-        f"FROM {table} WHERE institution_id = %s AND {current} "
-        f"AND code IN ({_code_marks(codes)}){{clients}}) ranked WHERE rn <= 2"
+        f"FROM {table} WHERE {{scope}} AND {current} "
+        f"AND code IN ({_code_marks(codes)})) ranked WHERE rn <= 2"
     )
     rows = _query(sql, [_inst(institution_id), *codes], client_ids, "client_id")
     frame = _frame(
@@ -176,8 +180,8 @@ def _slopes(
     sql = (
         f"SELECT client_id, code, COUNT(*), SUM({t}), SUM({v}), SUM({t} * {t}), "  # noqa: S608
         f"SUM({t} * {v}), MIN({t}), MAX({t}) FROM {table} "
-        f"WHERE institution_id = %s AND {current} AND value IS NOT NULL AND comparator = '' "
-        f"AND code IN ({_code_marks(codes)}){{clients}} GROUP BY client_id, code"
+        f"WHERE {{scope}} AND {current} AND value IS NOT NULL AND comparator = '' "
+        f"AND code IN ({_code_marks(codes)}) GROUP BY client_id, code"
     )
     rows = _query(sql, [_inst(institution_id), *codes], client_ids, "client_id")
     names = ["client_id", "code", "n", "st", "sv", "stt", "stv", "t0", "t1"]
@@ -197,14 +201,24 @@ def _slopes(
 
 
 def _wide(frame: pl.DataFrame, wanted: list[Fact], value_of: dict[str, str]) -> pl.DataFrame:
-    """One column per wanted fact from a long frame keyed by (client_id, code)."""
+    """One column per wanted fact from a long frame keyed by (client_id, code): a pivot per
+    kind of value (not a filter and join per fact)."""
     out = frame.select("client_id").unique()
+    by_kind: dict[str, list[str]] = {}
     for fact in wanted:
-        column = value_of[fact.kind]
-        part = frame.filter(pl.col("code") == fact.arg).select(
-            "client_id", pl.col(column).alias(fact.column)
+        by_kind.setdefault(fact.kind, []).append(fact.arg)
+    for kind, codes in by_kind.items():
+        part = frame.filter(pl.col("code").is_in(codes))
+        if part.is_empty():
+            continue
+        part = part.pivot(
+            on="code", index="client_id", values=value_of[kind], aggregate_function="first"
         )
-        out = out.join(part, on="client_id", how="left")
+        out = out.join(
+            part.rename({c: f"{kind}:{c}" for c in part.columns if c != "client_id"}),
+            on="client_id",
+            how="left",
+        )
     return out
 
 
@@ -215,8 +229,8 @@ def _conditions(
     prefixes = sorted({f.arg for f in wanted})
     likes = " OR ".join(["code LIKE %s"] * len(prefixes))
     sql = (
-        f"SELECT DISTINCT client_id, code FROM {table} WHERE institution_id = %s "  # noqa: S608
-        f"AND status = 'active' AND clinical_status = 'active' AND ({likes}){{clients}}"
+        f"SELECT DISTINCT client_id, code FROM {table} WHERE {{scope}} "  # noqa: S608
+        f"AND status = 'active' AND clinical_status = 'active' AND ({likes})"
     )
     params = [_inst(institution_id), *[p.replace("%", "") + "%" for p in prefixes]]
     rows = _query(sql, params, client_ids, "client_id")
@@ -229,8 +243,8 @@ def _conditions(
 def _medications(institution_id: uuid.UUID, client_ids: Sequence[str] | None) -> pl.DataFrame:
     table = MedicationEntry._meta.db_table
     sql = (
-        f"SELECT DISTINCT client_id FROM {table} WHERE institution_id = %s "  # noqa: S608
-        "AND status = 'active' AND medication_status = 'active'{clients}"
+        f"SELECT DISTINCT client_id FROM {table} WHERE {{scope}} "  # noqa: S608
+        "AND status = 'active' AND medication_status = 'active'"
     )
     rows = _query(sql, [_inst(institution_id)], client_ids, "client_id")
     frame = _frame(rows, {"client_id": pl.Utf8})
@@ -244,8 +258,8 @@ def _lifestyle(
     table = LifestyleEntry._meta.db_table
     selected = ", ".join(_float(f) if f in LIFESTYLE_NUMBER else f for f in fields)
     sql = (
-        f"SELECT client_id, {selected} FROM {table} WHERE institution_id = %s "  # noqa: S608
-        "AND status = 'active'{clients}"
+        f"SELECT client_id, {selected} FROM {table} WHERE {{scope}} "  # noqa: S608
+        "AND status = 'active'"
     )
     rows = _query(sql, [_inst(institution_id)], client_ids, "client_id")
     schema: dict[str, Any] = {"client_id": pl.Utf8}
