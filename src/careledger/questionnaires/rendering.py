@@ -36,6 +36,7 @@ class Row:
     name: str
     number: str
     depth: int
+    parent: str
     shown: bool
     conditions: str  # JSON for form.js: {"behavior": "all", "when": [[name, op, value], ...]}
     value: str = ""  # text-like widgets
@@ -101,7 +102,7 @@ def form_rows(
     errors: dict[str, list[str]] = {}
     for p in problems:
         errors.setdefault(p.link_id, []).append(p.message(translate))
-    return list(_rows(defn.items, form_values, enabled, numbers, errors, 0, True, translate))
+    return list(_rows(defn.items, form_values, enabled, numbers, errors, 0, "", True, translate))
 
 
 def _rows(
@@ -111,6 +112,7 @@ def _rows(
     numbers: dict[str, str],
     errors: dict[str, list[str]],
     depth: int,
+    parent: str,
     parent_shown: bool,
     translate: Callable[[str], str],
 ) -> Iterator[Row]:
@@ -124,6 +126,7 @@ def _rows(
             name=field_name(item.link_id),
             number=numbers.get(item.link_id, ""),
             depth=depth,
+            parent=parent,
             shown=shown,
             conditions=_conditions(item),
             value=given[0] if given and kind in ("number", "date", "text", "textarea") else "",
@@ -133,7 +136,15 @@ def _rows(
         )
         if item.items:
             yield from _rows(
-                item.items, form_values, enabled, numbers, errors, depth + 1, shown, translate
+                item.items,
+                form_values,
+                enabled,
+                numbers,
+                errors,
+                depth + 1,
+                item.link_id,
+                shown,
+                translate,
             )
 
 

@@ -26,6 +26,7 @@ from careledger.ledger import services as ledger
 from careledger.questionnaires import config_services, fhir_response, permissions, scoring, stored
 from careledger.questionnaires.definition import Definition
 from careledger.questionnaires.models import (
+    Channel,
     Questionnaire,
     QuestionnaireResponse,
     ResponseScore,
@@ -70,6 +71,10 @@ class ResponseView:
     @property
     def completed(self) -> bool:
         return self.status == ResponseStatus.COMPLETED
+
+    @property
+    def channel_label(self) -> str:
+        return str(Channel(self.channel).label) if self.channel in Channel.values else ""
 
     @property
     def flagged(self) -> bool:
