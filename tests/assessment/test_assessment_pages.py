@@ -68,7 +68,7 @@ def test_a_nurse_reads_without_buttons_and_is_refused_the_writes(world, patient,
     assert http.post(url(patient), {"action": "assess"}).status_code == 403
     assert http.post(url(patient), {"action": "facts", "smoker": "no"}).status_code == 403
     assert RiskAssessment.objects.count() == before
-    assert http.post(f"/api/clients/{patient}/risk/assess").status_code == 403
+    assert http.post(f"/api/clients/{patient}/risk").status_code == 403
 
 
 @pytest.mark.parametrize("who", ["admin", "auditor", "analyst", "outsider"])
@@ -91,20 +91,21 @@ def test_another_care_team_is_offered_break_glass_and_nothing_more(world, patien
 
 def test_the_api_gives_the_same_assessments(world, patient, login):
     http = login(world.manager)
-    run = http.post(f"/api/clients/{patient}/risk/assess").json()
+    run = http.post(f"/api/clients/{patient}/risk").json()
     assert run == {"clients": 1, "evaluated": 13, "written": 13}
     data = http.get(f"/api/clients/{patient}/risk").json()
     china_par = next(r for r in data["risks"] if r["model"] == "china_par")
     assert china_par["applicable"] and 0 < china_par["probability"] < 1
     sbp = next(i for i in china_par["inputs"] if i["name"] == "sbp")
     assert sbp["source"] == "observation" and sbp["code"] == "8480-6"
-    again = http.post(
+    again = http.put(
         f"/api/clients/{patient}/risk/facts",
         {"facts": {"vegetables_daily": True}},
         content_type="application/json",
     ).json()
     assert again["written"] == 1  # FINDRISC now applies
-    bad = http.post(
+    assert http.get(f"/api/clients/{patient}/risk/facts").json() == {"vegetables_daily": True}
+    bad = http.put(
         f"/api/clients/{patient}/risk/facts",
         {"facts": {"sbp": True}},
         content_type="application/json",

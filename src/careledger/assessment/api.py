@@ -1,6 +1,7 @@
 """Risk routes of the JSON API. `router` is mounted at /api/clients/{client_id}/risk: the
-current assessments (GET), a new run (POST /assess), facts a clinician gives (POST /facts) and
-the FHIR RiskAssessment resources (GET /fhir). `config_router` at /api/config/risk-models lists
+current assessments (GET) and a new run (POST) on the same path; the facts a clinician gave
+(GET /facts) and gives or withdraws (PUT /facts); the FHIR RiskAssessment resources (GET /fhir).
+Every path answers GET, so the route-enumeration test (invariant 1) reaches its authorisation. `config_router` at /api/config/risk-models lists
 the models and their inputs (no client data). Thin wrappers over the page's selectors and
 services, so the same policy and ledger apply."""
 
@@ -92,12 +93,18 @@ def client_risks(request: HttpRequest, client_id: Path[uuid.UUID]):  # type: ign
     }
 
 
-@router.post("/assess", response=RunRead)
+@router.post("", response=RunRead)
 def assess(request: HttpRequest, client_id: Path[uuid.UUID]):  # type: ignore[no-untyped-def]
     return services.do_assess_client(actor=request.user, client_id=client_id).__dict__
 
 
-@router.post("/facts", response=RunRead)
+@router.get("/facts", response=dict[str, Any])
+def supplied_facts(request: HttpRequest, client_id: Path[uuid.UUID]):  # type: ignore[no-untyped-def]
+    """The facts a clinician gave for this client (name → value)."""
+    return selectors.client_risks(request.user, client_id).supplied
+
+
+@router.put("/facts", response=RunRead)
 def supply_facts(request: HttpRequest, client_id: Path[uuid.UUID], payload: Body[FactsUpdate]):  # type: ignore[no-untyped-def]
     summary = services.do_supply_facts(actor=request.user, client_id=client_id, data=payload.facts)
     return summary.__dict__

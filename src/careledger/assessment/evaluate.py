@@ -20,18 +20,11 @@ import orjson
 from careledger.assessment.riskmodels import MODELS
 from careledger.assessment.riskmodels.base import InputSpec, Result, RiskModel
 
-# model input name → fact name, where they differ. Keyed by input name, or by (model id, input
-# name) where one name means different facts in different models (a questionnaire's `score`).
+# model input name → fact name, where they differ (the models name their inputs after the facts;
+# keyed by input name, or by (model id, input name) should one name ever mean different facts).
 ALIASES: dict[str | tuple[str, str], str] = {
-    "family_history": "family_ascvd",
-    "family_history_diabetes": "family_diabetes",
-    "physical_activity": "active_30min_daily",
-    "vegetables_fruit": "vegetables_daily",
+    # FINDRISC asks "ever on BP medication"; the record knows current treatment only.
     "bp_medication_ever": "bp_treated",
-    "high_glucose_ever": "ever_high_glucose",
-    "diabetes_treated": "diabetes",
-    ("phq9", "score"): "phq9",
-    ("gad7", "score"): "gad7",
 }
 SEXES = {"M": "male", "F": "female"}
 # The family-history fact is a degree; a yes/no input asks about first-degree relatives (CDRS:
