@@ -1,9 +1,11 @@
-"""Risk routes of the JSON API. `router` is mounted at /api/clients/{client_id}/risk: the
-current assessments (GET) and a new run (POST) on the same path; the facts a clinician gave
-(GET /facts) and gives or withdraws (PUT /facts); the FHIR RiskAssessment resources (GET /fhir).
-Every path answers GET, so the route-enumeration test (invariant 1) reaches its authorisation. `config_router` at /api/config/risk-models lists
-the models and their inputs (no client data). Thin wrappers over the page's selectors and
-services, so the same policy and ledger apply."""
+"""Risk routes of the JSON API.
+
+`router`, mounted at /api/clients/{client_id}/risk: the current assessments (GET) and a new run
+(POST) on the same path; the facts a clinician gave (GET /facts) and gives or withdraws (PUT
+/facts); the FHIR RiskAssessment resources (GET /fhir). Every path answers GET, so the
+route-enumeration test (invariant 1) reaches its authorisation. `config_router`, mounted at
+/api/config/risk-models: the models and their inputs (no client data). Thin wrappers over the
+page's selectors and services, so the same policy and ledger apply."""
 
 from __future__ import annotations
 
