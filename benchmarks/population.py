@@ -194,9 +194,8 @@ def run_one(db: str, args: argparse.Namespace) -> None:
                 actor=manager,
                 inputs=[person(i) for i in range(start, min(args.clients, start + 5000))],
             )
-    print(
-        f"{label} enrolled {Client.objects.count()} clients in {time.perf_counter() - started:.0f} s"
-    )
+    seconds = time.perf_counter() - started
+    print(f"{label} enrolled {Client.objects.count()} clients in {seconds:.0f} s")
 
     job = exam_services.do_create_import(
         actor=manager,
@@ -288,7 +287,15 @@ def run_one(db: str, args: argparse.Namespace) -> None:
             )
             tagging.do_publish_rule(actor=admin, rule_id=tag.rules.get().id)
 
-        first = reevaluate(institution_id=inst.id, trigger="bench")
+        if os.environ.get("BENCH_PROFILE") == "first":
+            import cProfile
+            import pstats
+
+            with cProfile.Profile() as first_profile:
+                first = reevaluate(institution_id=inst.id, trigger="bench")
+            pstats.Stats(first_profile).sort_stats("tottime").print_stats(25)
+        else:
+            first = reevaluate(institution_id=inst.id, trigger="bench")
         print(
             f"{label} first run, {first.rules} rules x {first.clients} clients: facts "
             f"{first.seconds_facts:.2f} s + rules {first.seconds_rules:.2f} s = "
@@ -309,7 +316,7 @@ def run_one(db: str, args: argparse.Namespace) -> None:
         timings = []
         changed = 0
         profiler = None
-        if os.environ.get("BENCH_PROFILE"):
+        if os.environ.get("BENCH_PROFILE") == "one":
             import cProfile
 
             profiler = cProfile.Profile()
