@@ -84,6 +84,7 @@ def catalogue_items(
 def item_detail(actor: User, code: str) -> ItemDetail:
     """`AdviceItem.DoesNotExist` when the actor's institution has no such item."""
     check_can_manage(actor=actor)
+    ensure_loaded(actor.institution_id)
     versions = list(
         AdviceItem.objects.filter(institution_id=actor.institution_id, code=code)
         .select_related("created_by", "retired_by")

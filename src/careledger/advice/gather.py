@@ -33,27 +33,31 @@ SCREENS = {"phq9", "gad7"}
 class ClientKeys:
     keys: frozenset[str]
     sources: dict[str, str]  # "tags" / "risks" / "scores" -> available / unavailable
-    tag_names: dict[str, str] = field(default_factory=dict)  # institution tag code -> name
     details: dict[str, str] = field(default_factory=dict)  # key -> what it rests on (band etc.)
 
 
-def _tag_keys(client_id: uuid.UUID) -> tuple[set[str], dict[str, str]] | None:
+def _tag_keys(client_id: uuid.UUID) -> set[str] | None:
     try:
-        from careledger.tagging.models import ClientTag  # type: ignore[attr-defined]
+        from careledger.tagging.models import ClientTag
     except ImportError:
         return None
-    rows = ClientTag.objects.filter(
+    codes = ClientTag.objects.filter(
         client_id=client_id, active=True, tag__is_active=True
-    ).select_related("tag")
-    found: set[str] = set()
-    names: dict[str, str] = {}
-    for row in rows:
-        code = str(row.tag.code).lower()
-        found.add(K.tag(code))
-        name = getattr(row.tag, "name_zh", "") or getattr(row.tag, "name", "")
-        if name:
-            names[code] = str(name)
-    return found, names
+    ).values_list("tag__code", flat=True)
+    return {K.tag(code) for code in codes}
+
+
+def tag_names(institution_id: uuid.UUID) -> dict[str, tuple[str, str]]:
+    """The institution's own names of its tags (code -> (Chinese, English)), which the reasons
+    prefer to the vocabulary's; empty when the tagging app is not there."""
+    try:
+        from careledger.tagging.models import TagDefinition
+    except ImportError:
+        return {}
+    rows = TagDefinition.objects.filter(institution_id=institution_id).values_list(
+        "code", "name_zh", "name_en"
+    )
+    return {code.lower(): (zh, en or zh) for code, zh, en in rows}
 
 
 def _frame_rows(frame: Any) -> list[dict[str, Any]]:
@@ -106,13 +110,10 @@ def client_keys(client_id: uuid.UUID, institution_id: uuid.UUID) -> ClientKeys:
     """Every key the client has now, and which sources could be read."""
     found: set[str] = set()
     sources: dict[str, str] = {}
-    tag_names: dict[str, str] = {}
     details: dict[str, str] = {}
     tags = _tag_keys(client_id)
     sources["tags"] = UNAVAILABLE if tags is None else AVAILABLE
-    if tags is not None:
-        found |= tags[0]
-        tag_names = tags[1]
+    found |= tags or set()
     risks = _risk_keys(institution_id, client_id)
     sources["risks"] = UNAVAILABLE if risks is None else AVAILABLE
     found |= risks or set()
@@ -121,4 +122,4 @@ def client_keys(client_id: uuid.UUID, institution_id: uuid.UUID) -> ClientKeys:
     if scores is not None:
         found |= scores[0]
         details = scores[1]
-    return ClientKeys(frozenset(found), sources, tag_names, details)
+    return ClientKeys(frozenset(found), sources, details)

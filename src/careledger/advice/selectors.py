@@ -24,7 +24,6 @@ from careledger.access.enforce import actor_of, require
 from careledger.access.roles import Action
 from careledger.accounts.models import User
 from careledger.advice import assembly, sheets
-from careledger.advice import keys as K
 from careledger.advice.gather import ClientKeys
 from careledger.advice.models import AdviceSheet, AdviceSheetItem
 from careledger.clients.models import Client
@@ -140,8 +139,7 @@ def advice_sheet(actor: User, client_id: uuid.UUID) -> AdvicePage:
 def _issued_items(sheet: AdviceSheet) -> list[tuple[AdviceSheetItem, IssuedItem]]:
     rows = list(sheet.items.select_related("item").order_by("position"))
     current = set(sheet.items.filter(item__status="active").values_list("item_id", flat=True))
-    vocabulary = K.vocabulary()
-    lang = "en" if sheets.english() else "zh"
+    label = sheets.labeller(sheet.institution_id)
     out = []
     for row in rows:
         version = sheets.entry(row.item)
@@ -159,7 +157,7 @@ def _issued_items(sheet: AdviceSheet) -> list[tuple[AdviceSheetItem, IssuedItem]
                     needs_clinician=version.needs_clinician,
                     general=row.general,
                     keys=tuple(sorted({k for g in groups for k in g})),
-                    reasons=tuple(" + ".join(vocabulary.label(k, lang) for k in g) for g in groups),
+                    reasons=tuple(" + ".join(label(k) for k in g) for g in groups),
                     still_current=row.item_id in current,
                 ),
             )

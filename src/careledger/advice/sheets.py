@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.utils import timezone, translation
@@ -17,7 +18,7 @@ from careledger.access.policy import Decision
 from careledger.advice import assembly
 from careledger.advice import keys as K
 from careledger.advice.catalogue_services import ensure_loaded
-from careledger.advice.gather import ClientKeys, client_keys
+from careledger.advice.gather import ClientKeys, client_keys, tag_names
 from careledger.advice.models import AdviceItem, ItemStatus
 from careledger.clients.models import Client
 from careledger.clients.selectors import age_on
@@ -80,15 +81,22 @@ def current_catalogue(institution_id: uuid.UUID) -> list[AdviceItem]:
     return list(AdviceItem.objects.filter(institution_id=institution_id, status=ItemStatus.ACTIVE))
 
 
-def labeller(found: ClientKeys):  # type: ignore[no-untyped-def]
+def labeller(
+    institution_id: uuid.UUID, details: dict[str, str] | None = None
+) -> Callable[[str], str]:
+    """Names keys for the reasons, in the page's language: the institution's own tag names
+    first, then the vocabulary; a constitution judged only 倾向是 says so."""
     vocabulary = K.vocabulary()
     lang = "en" if english() else "zh"
+    names = {
+        code: pair[1 if lang == "en" else 0] for code, pair in tag_names(institution_id).items()
+    }
+    details = details or {}
 
     def label(key: str) -> str:
-        text = vocabulary.label(key, lang, found.tag_names)
-        band = found.details.get(key)
-        if band == "tendency":
-            text += "（倾向是）" if lang == "zh" else " (tendency)"
+        text = vocabulary.label(key, lang, names)
+        if details.get(key) == "tendency":
+            text += " (tendency)" if lang == "en" else "（倾向是）"
         return text
 
     return label
@@ -114,7 +122,7 @@ def assemble_for(client: Client) -> Assembled:
     sheet = assembly.assemble(
         [entry(r) for r in rows.values()],
         found.keys,
-        label=labeller(found),
+        label=labeller(client.institution_id, found.details),
         joiner=" + ",
     )
     return Assembled(sheet, found, rows)
