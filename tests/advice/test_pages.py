@@ -1,5 +1,6 @@
-"""The advice pages (Chinese, the workbench's default language): a client's sheet (read, issue, the issued sheet) and the catalogue editor
-(list and filters, edit into a new version, errors beside the fields, retire, add, reload)."""
+"""The advice pages, in Chinese (the workbench's default language): a client's sheet (read,
+issue, the issued sheet) and the catalogue editor (list and filters, edit into a new version,
+errors beside the fields, retire, add, reload)."""
 
 from __future__ import annotations
 
