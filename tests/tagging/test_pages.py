@@ -1,4 +1,4 @@
-"""The pages: the client's tags (chips, history, manual forms), the profile chips and the list's
+"""The pages (Chinese first, as every page): the client's tags (chips, history, manual forms), the profile chips and the list's
 tag filter, and the admin's rule editor (live validation, preview, publish, retire)."""
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def test_the_tags_page_shows_chips_history_with_facts_and_the_manual_forms(world
     page = login(world.doctor).get(reverse("tagging:tags", args=[client.id]))
     assert page.status_code == 200
     body = page.content.decode()
-    assert "高血压" in body and "Rule v1 fired" in body
+    assert "高血压" in body and "规则第 1 版触发" in body
     assert "latest(&#x27;8480-6&#x27;) &gt;= 140" in body
     assert "150 mmHg" in body  # the fact that fired it, with its unit
     assert 'id="apply-form"' in body
@@ -89,10 +89,10 @@ def test_the_editor_validates_live_and_shows_the_error_under_its_spot(world, log
     )
     body = fragment.content.decode()
     assert fragment.status_code == 200
-    assert "Line 1, column 21" in body and "Unknown indicator code" in body
+    assert "第 1 行，第 21 列" in body and "未知指标代码" in body
     assert ">" + " " * 20 + "^" * 8 + "<" in body  # the caret line under '0000-0'
     ok = http.post(reverse("tagging_config:validate"), {"expression": "latest('8480-6') >= 140"})
-    assert "The rule is valid." in ok.content.decode()
+    assert "规则有效。" in ok.content.decode()
 
 
 def test_the_admin_creates_previews_publishes_and_retires(world, tagged, login):
@@ -111,11 +111,11 @@ def test_the_admin_creates_previews_publishes_and_retires(world, tagged, login):
     tag = TagDefinition.objects.get(code="senior")
     assert created.status_code == 302 and created["Location"].endswith(f"/{tag.id}/")
     page = http.get(reverse("tagging_config:tag", args=[tag.id])).content.decode()
-    assert "Draft v1" in page and "欧阳明月" not in page
+    assert "草稿第 1 版" in page and "欧阳明月" not in page
     preview = http.post(
         reverse("tagging_config:preview", args=[tag.id]), {"expression": "age >= 0"}
     )
-    assert "Of 2 clients, 2 would carry the tag" in preview.content.decode()
+    assert "在 2 位客户中，将有 2 位带有此标签" in preview.content.decode()
     assert "欧阳明月" not in preview.content.decode()
     rule = TagRule.objects.get(tag=tag)
     http.post(reverse("tagging_config:publish", args=[rule.id]))
@@ -134,7 +134,7 @@ def test_saving_a_broken_draft_answers_422_with_the_error(world, tagged, login):
         reverse("tagging_config:tag", args=[tag.id]),
         {"expression": "latest('8480-6') >=", "note": ""},
     )
-    assert page.status_code == 422 and "Incomplete" in page.content.decode()
+    assert page.status_code == 422 and "不完整" in page.content.decode()
     assert not TagRule.objects.filter(tag=tag, status="draft").exists()
 
 

@@ -9,7 +9,7 @@ from careledger.tagging.models import Category, Colour
 
 
 class TagForm(forms.Form):
-    code = forms.CharField(label=_("Code"), max_length=40, help_text=_("e.g. hypertension"))
+    code = forms.CharField(label=_("Tag code"), max_length=40, help_text=_("e.g. hypertension"))
     name_zh = forms.CharField(label=_("Chinese name"), max_length=40)
     name_en = forms.CharField(label=_("English name"), max_length=60, required=False)
     colour = forms.ChoiceField(label=_("Colour"), choices=Colour.choices, initial=Colour.BLUE)

@@ -8,55 +8,62 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 
 from careledger.observations import catalogue
 from careledger.tagging.rules import RuleError
 
 KIND_LABELS = {
-    "age": _lazy("Age"),
-    "sex": _lazy("Sex"),
-    "latest": _lazy("latest"),
-    "previous": _lazy("previous"),
-    "flag": _lazy("flag"),
-    "change": _lazy("change"),
-    "slope": _lazy("slope per year"),
-    "years_since": _lazy("years since"),
-    "has_condition": _lazy("Condition"),
-    "has_medication": _lazy("Taking medication"),
-    "lifestyle": _lazy("Lifestyle"),
-    "score": _lazy("Score"),
-    "band": _lazy("Band"),
-    "risk": _lazy("Risk level"),
-    "risk_value": _lazy("Risk"),
+    "age": gettext_lazy("Age"),
+    "sex": gettext_lazy("Sex"),
+    "latest": gettext_lazy("latest"),
+    "previous": gettext_lazy("previous"),
+    "flag": gettext_lazy("flag"),
+    "change": gettext_lazy("change"),
+    "slope": gettext_lazy("slope per year"),
+    "years_since": gettext_lazy("years since"),
+    "has_condition": gettext_lazy("Condition"),
+    "has_medication": gettext_lazy("Taking medication"),
+    "lifestyle": gettext_lazy("Lifestyle"),
+    "score": gettext_lazy("Score"),
+    "band": gettext_lazy("Band"),
+    "risk": gettext_lazy("Risk level"),
+    "risk_value": gettext_lazy("Risk"),
 }
 
 ERRORS = {
-    "empty": _lazy("The rule is empty."),
-    "too_long": _lazy("The rule is longer than %(limit)s characters."),
-    "syntax": _lazy("Syntax error near %(token)s."),
-    "syntax_incomplete": _lazy("Incomplete: something is missing after %(token)s."),
-    "syntax_unexpected": _lazy("Unexpected %(token)s."),
-    "not_allowed": _lazy("Not allowed in a rule: %(what)s."),
-    "unknown_name": _lazy(
+    "empty": gettext_lazy("The rule is empty."),
+    "too_long": gettext_lazy("The rule is longer than %(limit)s characters."),
+    "syntax": gettext_lazy("Syntax error near %(token)s."),
+    "syntax_incomplete": gettext_lazy("Incomplete: something is missing after %(token)s."),
+    "syntax_unexpected": gettext_lazy("Unexpected %(token)s."),
+    "not_allowed": gettext_lazy("Not allowed in a rule: %(what)s."),
+    "unknown_name": gettext_lazy(
         "Unknown name %(name)s: use age or sex, or a function such as latest('8480-6')."
     ),
-    "unknown_function": _lazy("Unknown function %(name)s()."),
-    "arity": _lazy("%(name)s() takes %(expected)s."),
-    "argument_text": _lazy("The argument of %(name)s() must be a text in single quotes."),
-    "unknown_indicator": _lazy("Unknown indicator code %(code)s: not in the indicator catalogue."),
-    "unknown_condition": _lazy("No ICD-10 code in the catalogue starts with %(code)s."),
-    "unknown_lifestyle": _lazy("Unknown lifestyle field %(code)s."),
-    "bad_code": _lazy("%(code)s is not a valid code."),
-    "unavailable": _lazy("%(name)s() is not yet available: its data source is not installed."),
-    "type": _lazy("Expected %(expected)s here, found %(found)s."),
-    "not_boolean": _lazy("The rule must be a condition (true or false), not a %(found)s."),
-    "null_outside_is": _lazy("NULL may only be used as IS NULL or IS NOT NULL."),
+    "unknown_function": gettext_lazy("Unknown function %(name)s()."),
+    "arity": gettext_lazy("%(name)s() takes %(expected)s."),
+    "argument_text": gettext_lazy("The argument of %(name)s() must be a text in single quotes."),
+    "unknown_indicator": gettext_lazy(
+        "Unknown indicator code %(code)s: not in the indicator catalogue."
+    ),
+    "unknown_condition": gettext_lazy("No ICD-10 code in the catalogue starts with %(code)s."),
+    "unknown_lifestyle": gettext_lazy("Unknown lifestyle field %(code)s."),
+    "bad_code": gettext_lazy("%(code)s is not a valid code."),
+    "unavailable": gettext_lazy(
+        "%(name)s() is not yet available: its data source is not installed."
+    ),
+    "type": gettext_lazy("Expected %(expected)s here, found %(found)s."),
+    "not_boolean": gettext_lazy("The rule must be a condition (true or false), not a %(found)s."),
+    "null_outside_is": gettext_lazy("NULL may only be used as IS NULL or IS NOT NULL."),
 }
-TYPES = {"number": _lazy("a number"), "text": _lazy("a text"), "bool": _lazy("a condition")}
-ARITY = {"no argument": _lazy("no argument"), "one argument": _lazy("one argument")}
+TYPES = {
+    "number": gettext_lazy("a number"),
+    "text": gettext_lazy("a text"),
+    "bool": gettext_lazy("a condition"),
+}
+ARITY = {"no argument": gettext_lazy("no argument"), "one argument": gettext_lazy("one argument")}
 
 
 def _param(name: str, value: object) -> str:

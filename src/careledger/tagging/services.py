@@ -21,7 +21,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from careledger.access.enforce import actor_of, require
 from careledger.accounts.models import User
@@ -48,7 +48,7 @@ PURPOSE = "configuration"
 _CODE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 MIN_REASON = 2
 MAX_REASON = 500
-NOT_MANUAL = _lazy(
+NOT_MANUAL = gettext_lazy(
     "Only a tag set by hand can be removed by hand; a rule's tag goes when the rule no longer"
     " fires."
 )
