@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from careledger.portal import views
 
@@ -10,4 +10,5 @@ urlpatterns = [
     path("logout/", views.logout_view, name="logout"),
     path("access-log/", views.access_log, name="access_log"),
     path("access-log/<int:seq>/receipt/", views.receipt, name="receipt"),
+    path("", include("careledger.questionnaires.portal_urls")),  # questionnaires/, q/<token>/
 ]
