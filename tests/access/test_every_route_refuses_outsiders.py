@@ -221,6 +221,10 @@ def test_the_care_team_does_get_the_client_routes(world, target, login):
         response = http.get(url, params(url))
         if url == "/api/":  # django-ninja's bare root: a pattern with no GET operation
             assert response.status_code == 404
+        elif url.endswith("/tags/manual/"):  # a form's POST target: GET goes to the tags page
+            assert response.status_code == 302 and response["Location"].endswith(
+                f"/clients/{target.id}/tags/"
+            )
         elif url.endswith("/break-glass/"):  # nothing to break: straight to the record
             assert response.status_code == 302 and response["Location"].endswith(
                 f"/clients/{target.id}/"

@@ -54,7 +54,9 @@ def test_portal_urls_take_no_client_id() -> None:
     assert portal_routes, "the portal is mounted"
     for route in portal_routes:
         assert "client" not in route and "uuid" not in route, route
-        assert set(re.findall(r"<([^>]+)>", route)) <= {"int:seq"}, route
+        # A receipt's ledger sequence, or a signed questionnaire link's token (the token is the
+        # credential, single use and expiring, as a password-reset link's is).
+        assert set(re.findall(r"<([^>]+)>", route)) <= {"int:seq", "str:token"}, route
 
 
 def test_a_portal_user_is_refused_on_every_staff_route(two_clients, sign_in) -> None:  # type: ignore[no-untyped-def]

@@ -45,6 +45,7 @@ from careledger.questionnaires.models import (
     ResponseStatus,
     Status,
 )
+from careledger.tagging.hooks import facts_changed
 
 PURPOSE = "care"
 PORTAL_PURPOSE = "portal"
@@ -188,6 +189,8 @@ def save_answers(
         response.save()
         if finished:
             resealed = _write_scores(response, scores, now)
+            # Scores are facts of risk models (PHQ-9, GAD-7) and tag rules: after commit.
+            facts_changed(client_ids=[client.id])
         ledger.record(
             actor=ledger_actor,
             action=permissions.RESPONSE_SUBMIT if finished else permissions.RESPONSE_SAVE,

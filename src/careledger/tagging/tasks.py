@@ -7,6 +7,7 @@ import uuid
 
 from celery import shared_task
 
+from careledger.assessment.services import reassess_clients
 from careledger.clients.models import Client
 from careledger.institutions.models import Institution
 from careledger.request_context import RequestContext, bound, new_request_id
@@ -25,6 +26,9 @@ def reevaluate_clients(client_ids: list[str], trigger: str = "data_change") -> i
     changes = 0
     with bound(RequestContext(request_id=new_request_id(), channel="task")):
         for institution_id, ids in by_institution.items():
+            # Risk levels first: rules read them, and the same change (a result, a record
+            # entry, a questionnaire) may have moved them.
+            reassess_clients(institution_id=institution_id, client_ids=ids)
             outcome = reevaluate(institution_id=institution_id, client_ids=ids, trigger=trigger)
             changes += outcome.applied + outcome.removed
     return changes
