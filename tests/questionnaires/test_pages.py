@@ -8,6 +8,7 @@ import json
 import pytest
 from django.utils import translation
 
+from careledger.celery import app as celery_app
 from careledger.ledger.models import LedgerEntry
 from careledger.questionnaires.models import QuestionnaireResponse, ResponseLink
 from questionnaires.conftest import phq9_answers
@@ -94,13 +95,22 @@ def test_outsiders_are_refused_every_page(world, member, builtin, login, who):
 
 
 def test_a_link_is_sent_by_sms_through_the_gateway(
-    world, member, builtin, login, settings, tmp_path, django_capture_on_commit_callbacks
+    world,
+    member,
+    builtin,
+    login,
+    settings,
+    tmp_path,
+    django_capture_on_commit_callbacks,
+    monkeypatch,
 ):
     from careledger.notifications.backends import read_outbox
 
     settings.CARELEDGER_NOTIFY_BACKEND = "file"
     settings.CARELEDGER_OUTBOX_DIR = tmp_path / "outbox"
     settings.CELERY_TASK_ALWAYS_EAGER = True
+    # The Celery app reads its configuration once: set it there too (restored after the test).
+    monkeypatch.setattr(celery_app.conf, "task_always_eager", True)
     http = login(world.manager)
     assert http.get(url(member, "link/")).status_code == 200
     with django_capture_on_commit_callbacks(execute=True):

@@ -1,5 +1,6 @@
-"""The pages (Chinese first, as every page): the client's tags (chips, history, manual forms), the profile chips and the list's
-tag filter, and the admin's rule editor (live validation, preview, publish, retire)."""
+"""The pages (Chinese first, as every page): the client's tags (chips, history, manual forms),
+the profile chips and the list's tag filter, and the admin's rule editor (live validation,
+preview, publish, retire)."""
 
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from tests.tagging.conftest import at, condition, person, publish, run
 
+from careledger.celery import app as celery_app
 from careledger.clients.validation import ValidationFailed
 from careledger.ledger.models import LedgerEntry, RowSeal
 from careledger.tagging import services
@@ -47,9 +48,11 @@ def test_versions_publish_retire_and_published_ones_never_change(world):
 
 
 def test_publishing_and_data_changes_enqueue_re_evaluation_after_commit(
-    world, lab, settings, django_capture_on_commit_callbacks
+    world, lab, settings, django_capture_on_commit_callbacks, monkeypatch
 ):
     settings.CELERY_TASK_ALWAYS_EAGER = True
+    # The Celery app reads its configuration once: set it there too (restored after the test).
+    monkeypatch.setattr(celery_app.conf, "task_always_eager", True)
     client = person(world)
     with django_capture_on_commit_callbacks(execute=True):
         publish(world, "hypertension", "has_condition('I10') or latest('8480-6') >= 140")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from careledger.demo.advice import seed_advice
+from careledger.demo.assessment import seed_risks
 from careledger.demo.checkups import seed_checkups, seed_lab_feed
 from careledger.demo.seed import (
     DEMO_PASSWORD,
@@ -30,11 +32,15 @@ class Command(BaseCommand):
             checkups = seed_checkups()
             waiting = seed_lab_feed()
             portal_phone = seed_portal_demo()
+            risks = seed_risks()  # after the check-ups they read
+            advice = seed_advice()  # after the facts it rests on (tags, risks, questionnaires)
         self.stdout.write(
             f"demo data: {summary['clients']} clients ({summary['clients_added']} added now); "
             f"check-up results: {checkups['observations']} imported now "
             f"in {checkups['jobs']} import job(s); {waiting} laboratory result(s) waiting in the "
-            "quarantine for their codes to be mapped"
+            "quarantine for their codes to be mapped; risk assessments: "
+            f"{risks['written']} written for {risks['clients']} clients; advice catalogue: "
+            f"{advice['items_added']} item(s) added, {advice['sheets_issued']} sheet(s) issued"
         )
         self.stdout.write("demo logins (demo mode only), all with password " + DEMO_PASSWORD + ":")
         for user in USERS:
