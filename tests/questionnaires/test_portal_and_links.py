@@ -83,7 +83,9 @@ def test_client_b_cannot_open_client_as_response(world, member, builtin, client)
     response = client.get(started["Location"])
     assert response.status_code == 404
     assert LedgerEntry.objects.filter(actor_id=str(theirs.id), outcome="denied").exists()
-    posted = client.post(started["Location"], answers_post(gad7_answers(0, 0, 0, 0, 0, 0, 0), "submit"))
+    posted = client.post(
+        started["Location"], answers_post(gad7_answers(0, 0, 0, 0, 0, 0, 0), "submit")
+    )
     assert posted.status_code == 404
     assert QuestionnaireResponse.objects.get(client=member).status == "in_progress"
 
@@ -102,7 +104,9 @@ def test_a_valid_link_opens_resumes_and_is_used_up_by_submitting(world, member, 
     assert page.status_code == 200 and "感觉紧张、焦虑或急切" in page.content.decode()
     client.post(f"/portal/q/{token}/", answers_post({"gad7_1": "2"}, "save"))
     assert 'value="2" checked' in client.get(f"/portal/q/{token}/").content.decode()
-    done = client.post(f"/portal/q/{token}/", answers_post(gad7_answers(2, 2, 1, 1, 1, 0, 0), "submit"))
+    done = client.post(
+        f"/portal/q/{token}/", answers_post(gad7_answers(2, 2, 1, 1, 1, 0, 0), "submit")
+    )
     assert done.status_code == 200 and "谢谢，问卷已提交。" in done.content.decode()
     response = QuestionnaireResponse.objects.get(client=member)
     assert (response.status, response.channel) == ("completed", "link")
