@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "careledger.assessment",
     "careledger.tagging",
     "careledger.advice",
+    "careledger.booking",
     "careledger.audit",
     "careledger.notifications",
     "careledger.portal",
