@@ -263,8 +263,16 @@ def test_reads_are_ledgered_and_an_emergency_read_says_so(world, member, builtin
     }
 
 
-STAFF_WHO_MAY_NOT_FILL = ["nurse", "admin", "auditor", "analyst", "manager_b", "outsider"]
+STAFF_WHO_MAY_NOT_FILL = ["admin", "auditor", "analyst", "manager_b", "outsider"]
 STAFF_WHO_MAY_NOT_READ = ["admin", "auditor", "analyst", "manager_b", "outsider"]
+
+
+def test_the_follow_up_nurse_may_fill_in_a_questionnaire_during_a_call(world, member, builtin):
+    started = services.do_start_response(
+        actor=world.nurse, client_id=member.id, questionnaire_id=builtin["phq9"].id
+    )
+    assert started.client_id == member.id and started.author_id == world.nurse.id
+    assert events("questionnaire.response.start", actor_id=str(world.nurse.id))
 
 
 @pytest.mark.parametrize("who", STAFF_WHO_MAY_NOT_FILL)
@@ -274,7 +282,7 @@ def test_who_may_not_fill_is_refused_and_ledgered(world, member, builtin, who):
         services.do_start_response(
             actor=user, client_id=member.id, questionnaire_id=builtin["phq9"].id
         )
-    denied = events("record.update", actor_id=str(user.id), outcome="denied")
+    denied = events("questionnaire.response.write", actor_id=str(user.id), outcome="denied")
     assert denied and denied[-1]["client"] == str(member.id)
     assert not QuestionnaireResponse.objects.filter(client=member).exists()
 

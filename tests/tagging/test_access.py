@@ -50,7 +50,7 @@ def test_everyone_else_is_refused_the_tags_and_it_is_ledgered(world, tagged, who
     for read in (selectors.client_tags, selectors.tag_history):
         with pytest.raises(AccessDenied):
             read(user, client.id)
-    assert denied(user, "client.view") == 2
+    assert denied(user, "tag.view") == 2
 
 
 @pytest.mark.parametrize("who", ["nurse", "outsider", "manager_b", "admin", "auditor", "analyst"])
@@ -59,7 +59,7 @@ def test_only_the_care_teams_manager_and_doctor_set_tags_by_hand(world, tagged, 
     user = getattr(world, who)
     with pytest.raises(AccessDenied):
         services.do_apply_manual_tag(actor=user, client_id=client.id, tag_id=tag.id, reason="x y")
-    assert denied(user, "record.update") == 1
+    assert denied(user, "tag.apply") == 1
 
 
 @pytest.mark.parametrize("who", ["manager", "doctor", "nurse", "auditor", "analyst", "outsider"])
@@ -77,7 +77,7 @@ def test_only_the_institution_admin_configures_rules(world, tagged, who):
     for attempt in attempts:
         with pytest.raises(AccessDenied):
             attempt()
-    assert denied(user, "catalogue.map") == len(attempts)
+    assert denied(user, "tag.rule.manage") == len(attempts)
 
 
 def test_the_admin_of_another_institution_cannot_reach_this_ones_tags(world, tagged):

@@ -1,26 +1,23 @@
 """Which policy actions guard the tagging app (one place to change them).
 
-The access policy (`careledger.access.roles`) has no tag actions yet, and this app may not edit
-it, so tags are guarded by the existing actions whose holders are exactly the ones the design
-names; every check still goes through `careledger.access.enforce.require` (deny by default,
-refusals ledgered):
+Every check goes through `careledger.access.enforce.require` (deny by default, refusals
+ledgered):
 
-* reading a client's tags and their history — `client.view`: the client's care team (health
+* reading a client's tags and their history — `tag.view`: the client's care team (health
   manager, doctor, nurse; nurses see tags, which are not identifiers) and a break-glass reader;
   never the admin, auditor or analyst.
-* applying or removing a manual tag — `record.update`: the care team's health manager and
-  doctor (not nurses, not under break-glass).
-* writing, previewing, publishing and retiring rules — `catalogue.map`: the institution
-  admin's configuration of clinical vocabulary (counts only, never a client's data).
-
-When the policy gains `tag.view` / `tag.apply` / `tag.rule.manage`, change these three lines.
+* applying or removing a manual tag — `tag.apply`: the care team's health manager and doctor
+  (not nurses, not under break-glass).
+* writing, previewing, publishing and retiring rules — `tag.rule.manage`: the institution
+  admin's configuration (a preview shows counts only, never a client's data).
+* filtering a list by tag — `client.list`: the list is already scoped to the asker's teams.
 """
 
 from careledger.access.roles import Action
 
-VIEW = Action.CLIENT_VIEW
-APPLY = Action.RECORD_UPDATE
-CONFIGURE = Action.CATALOGUE_MAP
+VIEW = Action.TAG_VIEW
+APPLY = Action.TAG_APPLY
+CONFIGURE = Action.TAG_RULE_MANAGE
 LIST = Action.CLIENT_LIST
 
 # Ledger action names of this app's events (the policy action above authorises each).
