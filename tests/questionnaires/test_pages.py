@@ -9,7 +9,6 @@ import pytest
 from django.utils import translation
 
 from careledger.celery import app as celery_app
-from careledger.ledger.models import LedgerEntry
 from careledger.questionnaires.models import QuestionnaireResponse, ResponseLink
 from questionnaires.conftest import phq9_answers
 
