@@ -70,9 +70,7 @@ def test_login_with_the_right_password_and_code_lands_on_the_workbench(client, w
     )
     assert response.redirect_chain[-1][0].startswith(reverse("accounts:mfa_verify"))
     assert "两步验证" in response.content.decode()
-    response = client.post(
-        response.redirect_chain[-1][0], {"code": totp_code(device)}, follow=True
-    )
+    response = client.post(response.redirect_chain[-1][0], {"code": totp_code(device)}, follow=True)
     assert response.redirect_chain[-1][0] == reverse("web:home")
     assert "manager，您好" in response.content.decode()
 
@@ -105,6 +103,22 @@ def test_home_of_each_role(world, login, who, zh, en, enrols, teams):  # type: i
     assert (reverse("web:teams") in html) is teams
     html = page(english(client), reverse("web:home"))
     assert "Workbench" in html and en in html
+
+
+CONFIGURATION_MENU = (
+    "questionnaires_config:list",
+    "tagging_config:list",
+    "advice_config:catalogue",
+)
+
+
+@pytest.mark.parametrize("who", ["manager", "doctor", "nurse", "admin", "auditor", "analyst"])
+def test_only_the_admin_menu_offers_questionnaires_tag_rules_and_advice(world, login, who):  # type: ignore[no-untyped-def]
+    html = page(login(getattr(world, who)), reverse("web:home"))
+    for name in CONFIGURATION_MENU:
+        assert (f'href="{reverse(name)}"' in html) is (who == "admin"), name
+    if who == "admin":
+        assert "问卷" in html and "标签规则" in html
 
 
 @pytest.mark.parametrize("who", ["admin", "auditor", "analyst"])
