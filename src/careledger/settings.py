@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "careledger.audit",
     "careledger.notifications",
     "careledger.portal",
+    "careledger.consent",
     "careledger.web",
     "careledger.demo",
 ]

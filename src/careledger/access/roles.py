@@ -51,6 +51,20 @@ class Action(StrEnum):
     ADVICE_MANAGE = "advice.manage"
     ADVICE_VIEW = "advice.view"
     ADVICE_ISSUE = "advice.issue"
+    # Consent (知情同意): the texts are configuration (the admin writes and publishes them); a
+    # client's consents are clinical-administrative: the care team sees them (nurses too, to know
+    # which channels they may use) and records them at the desk or withdraws them on request.
+    CONSENT_VIEW = "consent.view"
+    CONSENT_RECORD = "consent.record"
+    CONSENT_TEXT_MANAGE = "consent.text.manage"
+    # Retention and erasure (保存期限与删除): the policy, legal holds and archive runs are
+    # institution-level; an erasure is requested by the client's care team and approved by a
+    # second person (admin or security officer, never the requester); reading an archived
+    # client needs a stated reason (a time-boxed grant, like break-glass, for the care team).
+    RETENTION_MANAGE = "retention.manage"
+    ERASURE_REQUEST = "retention.erasure.request"
+    ERASURE_APPROVE = "retention.erasure.approve"
+    ARCHIVE_ACCESS = "retention.archive.access"
 
 
 # Actions that only make sense on one client, so they need the actor to share a care team with
@@ -73,6 +87,10 @@ CLIENT_ACTIONS = frozenset(
         Action.RISK_ASSESS,
         Action.ADVICE_VIEW,
         Action.ADVICE_ISSUE,
+        Action.CONSENT_VIEW,
+        Action.CONSENT_RECORD,
+        Action.ERASURE_REQUEST,
+        Action.ARCHIVE_ACCESS,
     }
 )
 
@@ -87,6 +105,7 @@ EMERGENCY_ACTIONS = frozenset(
         Action.TAG_VIEW,
         Action.RISK_VIEW,
         Action.ADVICE_VIEW,
+        Action.CONSENT_VIEW,
     }
 )
 
@@ -113,6 +132,10 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
             Action.RISK_ASSESS,
             Action.ADVICE_VIEW,
             Action.ADVICE_ISSUE,
+            Action.CONSENT_VIEW,
+            Action.CONSENT_RECORD,
+            Action.ERASURE_REQUEST,
+            Action.ARCHIVE_ACCESS,
         }
     ),
     "doctor": frozenset(
@@ -133,6 +156,9 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
             Action.RISK_ASSESS,
             Action.ADVICE_VIEW,
             Action.ADVICE_ISSUE,
+            Action.CONSENT_VIEW,
+            Action.CONSENT_RECORD,
+            Action.ARCHIVE_ACCESS,
         }
     ),
     # Follow-up nurses read the record and results they call about; they do not edit them.
@@ -151,6 +177,8 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
             Action.TAG_VIEW,
             Action.RISK_VIEW,
             Action.ADVICE_VIEW,
+            Action.CONSENT_VIEW,
+            Action.ARCHIVE_ACCESS,
         }
     ),
     # Separation of duties: administrators and auditors see no client content by default. The
@@ -165,6 +193,9 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
             Action.QUESTIONNAIRE_MANAGE,
             Action.TAG_RULE_MANAGE,
             Action.ADVICE_MANAGE,
+            Action.CONSENT_TEXT_MANAGE,
+            Action.RETENTION_MANAGE,
+            Action.ERASURE_APPROVE,
         }
     ),
     "auditor": frozenset(
@@ -173,6 +204,7 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
             Action.AUDIT_EXPORT,
             Action.ALERT_MANAGE,
             Action.BREAK_GLASS_REVIEW,
+            Action.ERASURE_APPROVE,
             Action.TEAM_VIEW,
             Action.USER_VIEW,
         }

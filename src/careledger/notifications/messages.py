@@ -74,7 +74,19 @@ QUESTIONNAIRE_LINK = MessageTemplate(
     },
 )
 
-TEMPLATES: dict[str, MessageTemplate] = {t.key: t for t in (PORTAL_LOGIN_CODE, QUESTIONNAIRE_LINK)}
+# Confirming a consent given in the portal (careledger.consent): the code only, never the
+# purpose or the text (the client sees those on the page they are confirming).
+CONSENT_CODE = MessageTemplate(
+    key="consent_code",
+    channels=frozenset({SMS}),
+    text="【康链健康】您正在客户门户确认一项知情同意，验证码为{code}，5分钟内有效。如非本人操作，请忽略本短信。",
+    params={"code": re.compile(r"[0-9]{6}")},
+    demo_visible=frozenset({"code"}),
+)
+
+TEMPLATES: dict[str, MessageTemplate] = {
+    t.key: t for t in (PORTAL_LOGIN_CODE, QUESTIONNAIRE_LINK, CONSENT_CODE)
+}
 
 
 def get(key: str) -> MessageTemplate:
