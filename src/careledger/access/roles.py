@@ -23,6 +23,17 @@ class Action(StrEnum):
     ALERT_MANAGE = "audit.alert.manage"
     BREAK_GLASS = "access.break_glass"
     BREAK_GLASS_REVIEW = "access.break_glass.review"
+    # Store (体检商城) and membership entitlements (会员卡权益). What a client bought says
+    # something about their health, so orders are client data, read and changed by the care
+    # team; taking money and giving it back are separate actions so a centre can split them.
+    # The admin configures card levels and their entitlements (no client in sight).
+    ORDER_VIEW = "order.view"
+    ORDER_MANAGE = "order.manage"
+    PAYMENT_CONFIRM = "payment.confirm"
+    REFUND_ISSUE = "refund.issue"
+    MEMBERSHIP_MANAGE = "membership.manage"
+    MEMBERSHIP_VIEW = "membership.view"
+    MEMBERSHIP_REDEEM = "membership.redeem"
     # Health record (健康档案) and results (检查结果 / 历年指标趋势).
     RECORD_VIEW = "record.view"
     RECORD_UPDATE = "record.update"
@@ -72,6 +83,12 @@ class Action(StrEnum):
 # per client; list and search are scoped by the query to the actor's teams.
 CLIENT_ACTIONS = frozenset(
     {
+        Action.ORDER_VIEW,
+        Action.ORDER_MANAGE,
+        Action.PAYMENT_CONFIRM,
+        Action.REFUND_ISSUE,
+        Action.MEMBERSHIP_VIEW,
+        Action.MEMBERSHIP_REDEEM,
         Action.CLIENT_VIEW,
         Action.CLIENT_UPDATE,
         Action.CLIENT_HISTORY,
@@ -112,6 +129,14 @@ EMERGENCY_ACTIONS = frozenset(
 PERMISSIONS: dict[str, frozenset[Action]] = {
     "health_manager": frozenset(
         {
+            # The health manager runs the client relationship: orders, desk payments, refunds
+            # and redeeming card entitlements (store, membership).
+            Action.ORDER_VIEW,
+            Action.ORDER_MANAGE,
+            Action.PAYMENT_CONFIRM,
+            Action.REFUND_ISSUE,
+            Action.MEMBERSHIP_VIEW,
+            Action.MEMBERSHIP_REDEEM,
             Action.CLIENT_ENROL,
             Action.CLIENT_VIEW,
             Action.CLIENT_UPDATE,
@@ -140,6 +165,10 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
     ),
     "doctor": frozenset(
         {
+            # A doctor sees and uses what a client's card entitles them to (a consultation
+            # left?); money is not theirs to handle.
+            Action.MEMBERSHIP_VIEW,
+            Action.MEMBERSHIP_REDEEM,
             Action.CLIENT_VIEW,
             Action.CLIENT_SEARCH,
             Action.CLIENT_LIST,
@@ -166,6 +195,11 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
     # advice; they apply no tags, run no assessment and issue no advice.
     "nurse": frozenset(
         {
+            # A call agent answers "what did I order, how many follow-ups are left" and records
+            # a follow-up against the card; no money.
+            Action.ORDER_VIEW,
+            Action.MEMBERSHIP_VIEW,
+            Action.MEMBERSHIP_REDEEM,
             Action.CLIENT_VIEW,
             Action.CLIENT_SEARCH,
             Action.CLIENT_LIST,
@@ -185,6 +219,7 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
     # admin runs imports and maps codes (counts and codes, never a person's results).
     "institution_admin": frozenset(
         {
+            Action.MEMBERSHIP_MANAGE,  # card levels and their entitlements (configuration)
             Action.TEAM_VIEW,
             Action.USER_VIEW,
             Action.EXAM_IMPORT,
