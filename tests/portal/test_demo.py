@@ -50,3 +50,21 @@ def test_seed_demo_prints_a_portal_number_whose_log_has_entries(settings, portal
     p = portal(institution)
     p.sign_in(phone, outbox)
     assert "查看档案" in p.http.get("/portal/access-log/").content.decode()
+
+
+def test_seed_demo_publishes_the_starter_tag_rules_once_and_tags_clients(settings) -> None:  # type: ignore[no-untyped-def]
+    from careledger.demo.tagging import DEMO_RULES
+    from careledger.tagging.models import ClientTag, RuleStatus, TagRule
+
+    settings.DEMO_MODE = True
+    out = io.StringIO()
+    call_command("seed_demo", "--clients", "12", stdout=out)
+    published = TagRule.objects.filter(status=RuleStatus.PUBLISHED)
+    assert published.count() == len(DEMO_RULES)
+    assert f"tag rules: {len(DEMO_RULES)} published now" in out.getvalue()
+    tagged = ClientTag.objects.count()
+    assert tagged > 0  # the demo check-ups give some clients high blood pressure, lipids, BMI…
+    again = io.StringIO()
+    call_command("seed_demo", "--clients", "12", stdout=again)
+    assert "tag rules: 0 published now, 0 tag change(s)" in again.getvalue()
+    assert ClientTag.objects.count() == tagged and published.count() == len(DEMO_RULES)

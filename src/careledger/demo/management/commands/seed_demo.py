@@ -15,6 +15,7 @@ from careledger.demo.seed import (
     seed,
     seed_portal_demo,
 )
+from careledger.demo.tagging import seed_tags
 from careledger.request_context import RequestContext, bound, new_request_id
 
 
@@ -33,13 +34,16 @@ class Command(BaseCommand):
             waiting = seed_lab_feed()
             portal_phone = seed_portal_demo()
             risks = seed_risks()  # after the check-ups they read
+            tags = seed_tags()  # after the results and risks the rules read
             advice = seed_advice()  # after the facts it rests on (tags, risks, questionnaires)
         self.stdout.write(
             f"demo data: {summary['clients']} clients ({summary['clients_added']} added now); "
             f"check-up results: {checkups['observations']} imported now "
             f"in {checkups['jobs']} import job(s); {waiting} laboratory result(s) waiting in the "
             "quarantine for their codes to be mapped; risk assessments: "
-            f"{risks['written']} written for {risks['clients']} clients; advice catalogue: "
+            f"{risks['written']} written for {risks['clients']} clients; tag rules: "
+            f"{tags['rules_published']} published now, {tags['tag_changes']} tag change(s); "
+            "advice catalogue: "
             f"{advice['items_added']} item(s) added, {advice['sheets_issued']} sheet(s) issued"
         )
         self.stdout.write("demo logins (demo mode only), all with password " + DEMO_PASSWORD + ":")
