@@ -62,6 +62,13 @@ class Action(StrEnum):
     ADVICE_MANAGE = "advice.manage"
     ADVICE_VIEW = "advice.view"
     ADVICE_ISSUE = "advice.issue"
+    # Check-up packages and booking (体检套餐 · 体检预约): packages, branches, calendars and
+    # capacity are configuration (the admin sees counts, never who booked); a client's
+    # appointments are client data, booked, moved and checked in by their care team.
+    PACKAGE_MANAGE = "package.manage"
+    BOOKING_VIEW = "booking.view"
+    BOOKING_MANAGE = "booking.manage"
+    BOOKING_CHECKIN = "booking.checkin"
     # Consent (知情同意): the texts are configuration (the admin writes and publishes them); a
     # client's consents are clinical-administrative: the care team sees them (nurses too, to know
     # which channels they may use) and records them at the desk or withdraws them on request.
@@ -104,6 +111,9 @@ CLIENT_ACTIONS = frozenset(
         Action.RISK_ASSESS,
         Action.ADVICE_VIEW,
         Action.ADVICE_ISSUE,
+        Action.BOOKING_VIEW,
+        Action.BOOKING_MANAGE,
+        Action.BOOKING_CHECKIN,
         Action.CONSENT_VIEW,
         Action.CONSENT_RECORD,
         Action.ERASURE_REQUEST,
@@ -157,6 +167,9 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
             Action.RISK_ASSESS,
             Action.ADVICE_VIEW,
             Action.ADVICE_ISSUE,
+            Action.BOOKING_VIEW,
+            Action.BOOKING_MANAGE,
+            Action.BOOKING_CHECKIN,
             Action.CONSENT_VIEW,
             Action.CONSENT_RECORD,
             Action.ERASURE_REQUEST,
@@ -185,6 +198,7 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
             Action.RISK_ASSESS,
             Action.ADVICE_VIEW,
             Action.ADVICE_ISSUE,
+            Action.BOOKING_VIEW,
             Action.CONSENT_VIEW,
             Action.CONSENT_RECORD,
             Action.ARCHIVE_ACCESS,
@@ -192,7 +206,8 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
     ),
     # Follow-up nurses read the record and results they call about; they do not edit them.
     # They fill questionnaires during a call (the follow-up script), and see tags, risks and
-    # advice; they apply no tags, run no assessment and issue no advice.
+    # advice; they apply no tags, run no assessment and issue no advice. They book, move and
+    # check in check-ups for their teams' clients (no front-desk role exists: the nurse is it).
     "nurse": frozenset(
         {
             # A call agent answers "what did I order, how many follow-ups are left" and records
@@ -211,6 +226,9 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
             Action.TAG_VIEW,
             Action.RISK_VIEW,
             Action.ADVICE_VIEW,
+            Action.BOOKING_VIEW,
+            Action.BOOKING_MANAGE,
+            Action.BOOKING_CHECKIN,
             Action.CONSENT_VIEW,
             Action.ARCHIVE_ACCESS,
         }
@@ -228,6 +246,7 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
             Action.QUESTIONNAIRE_MANAGE,
             Action.TAG_RULE_MANAGE,
             Action.ADVICE_MANAGE,
+            Action.PACKAGE_MANAGE,
             Action.CONSENT_TEXT_MANAGE,
             Action.RETENTION_MANAGE,
             Action.ERASURE_APPROVE,

@@ -51,6 +51,7 @@ from django.utils import timezone
 
 from careledger.access.enforce import actor_of
 from careledger.accounts.models import User
+from careledger.booking.hooks import reports_landed
 from careledger.crypto.blind_index import blind_index
 from careledger.exams import payload
 from careledger.exams.matching import Match, match_clients
@@ -226,6 +227,8 @@ def _land(
         writer.write()
         # Re-evaluate the tags of the clients whose results changed, after commit.
         facts_changed(client_ids={r.client_id for r in writer.touched.values()})
+        # Link the reports to the check-up visits they came from (careledger.booking).
+        reports_landed(report_ids=list(writer.touched))
         QuarantinedItem.objects.bulk_create(batch.items)
     return batch.tally
 

@@ -89,6 +89,29 @@ TEMPLATES: dict[str, MessageTemplate] = {
 }
 
 
+# Check-up bookings (careledger.booking): the day only — no package name (free text), nothing
+# about the client's health; the portal shows the details and the preparation instructions.
+_DAY = re.compile(r"[0-9]{4}年[0-9]{1,2}月[0-9]{1,2}日")
+BOOKING_CONFIRMED = MessageTemplate(
+    key="booking_confirmed",
+    channels=frozenset({SMS}),
+    text="【康链健康】您已成功预约{day}的体检。检前须知与改期、取消请见客户门户。",
+    params={"day": _DAY},
+)
+BOOKING_PROMOTED = MessageTemplate(
+    key="booking_promoted",
+    channels=frozenset({SMS}),
+    text="【康链健康】您候补的{day}体检已有名额，预约已生效。检前须知与改期、取消请见客户门户。",
+    params={"day": _DAY},
+)
+BOOKING_REMINDER = MessageTemplate(
+    key="booking_reminder",
+    channels=frozenset({SMS}),
+    text="【康链健康】温馨提醒：您预约了{day}的体检，请按检前须知做好准备（如需空腹请勿进食）。",
+    params={"day": _DAY},
+)
+TEMPLATES.update({t.key: t for t in (BOOKING_CONFIRMED, BOOKING_PROMOTED, BOOKING_REMINDER)})
+
 def get(key: str) -> MessageTemplate:
     try:
         return TEMPLATES[key]
