@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "careledger.notifications",
     "careledger.portal",
     "careledger.consent",
+    "careledger.backup",
     "careledger.web",
     "careledger.demo",
 ]

@@ -59,7 +59,7 @@ FHIR_PURPOSE: dict[Purpose, tuple[str, str]] = {
     Purpose.FOLLOWUP_SMS: ("PATRQT", "patient requested"),
     Purpose.FOLLOWUP_WECHAT: ("PATRQT", "patient requested"),
     Purpose.RESEARCH: ("HRESCH", "healthcare research"),
-    Purpose.SHARE_PARTNER: ("HDIRECT", "directory"),
+    Purpose.SHARE_PARTNER: ("COC", "continuity of care"),
 }
 
 

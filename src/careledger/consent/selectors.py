@@ -33,9 +33,11 @@ from careledger.access.roles import Action
 from careledger.accounts.models import User
 from careledger.clients.models import Client
 from careledger.clients.services import client_scope
+from careledger.consent import fhir
 from careledger.consent.models import Consent, ConsentText, TextStatus
 from careledger.consent.purposes import FOLLOWUP_CHANNELS, Purpose, parse
 from careledger.ledger import services as ledger
+from careledger.portal.models import PortalAccount
 
 VIEW_PURPOSE = "care"
 
@@ -141,3 +143,58 @@ def client_consents(actor: User, client_id: uuid.UUID, *, fmt: str = "") -> Clie
             detail=detail,
         )
     return ClientConsents(client, rows, texts, emergency=decision.emergency)
+
+
+def as_fhir(client: Client, rows: list[Consent]) -> dict[str, object]:
+    """The consent history as a FHIR R4 Bundle of validated Consent resources (pure mapping
+    over rows the caller was allowed to read)."""
+    resources = [
+        fhir.validated(
+            fhir.consent_resource(
+                id=str(row.id),
+                client_id=str(client.id),
+                institution_id=str(client.institution_id),
+                purpose=row.purpose,
+                partner_institution_id=row.partner_key or None,
+                partner_name=row.partner_name,
+                text_id=str(row.text_id),
+                text_version=row.text_version,
+                text_title=row.text.title,
+                text_sha256=row.text_sha256,
+                method=row.method,
+                given_at=row.given_at,
+                withdrawn_at=row.withdrawn_at,
+            )
+        )
+        for row in rows
+    ]
+    return fhir.bundle(resources, client_id=str(client.id))
+
+
+def client_consents_fhir(actor: User, client_id: uuid.UUID) -> dict[str, object]:
+    """Staff export of a client's full consent history as FHIR (authorised and ledgered)."""
+    found = client_consents(actor, client_id, fmt="fhir")
+    return as_fhir(found.client, found.consents)
+
+
+# --- the portal: the signed-in client's own consents ------------------------------------
+
+
+def my_consents(account: PortalAccount, *, fmt: str = "") -> ClientConsents:
+    """The portal account's own consents and what may be consented to (ledgered)."""
+    client = account.client
+    with transaction.atomic():
+        rows = _history(client)
+        texts = published_texts(client.institution_id)
+        detail: dict[str, object] = {"consents": len(rows)}
+        if fmt:
+            detail["format"] = fmt
+        ledger.record(
+            actor=actor_of(account.user),
+            action="portal.consent.view",
+            purpose="portal",
+            client_id=str(client.id),
+            resource_type="Consent",
+            detail=detail,
+        )
+    return ClientConsents(client, rows, texts)
