@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "careledger.tagging",
     "careledger.advice",
     "careledger.booking",
+    "careledger.exports",
     "careledger.audit",
     "careledger.notifications",
     "careledger.portal",
@@ -260,6 +261,13 @@ CARELEDGER_LEDGER_SIGN_SECONDS = env_int("CARELEDGER_LEDGER_SIGN_SECONDS", 600)
 CELERY_BEAT_SCHEDULE["ledger-sign-tree-head"] = {
     "task": "careledger.ledger.sign_tree_head",
     "schedule": float(CARELEDGER_LEDGER_SIGN_SECONDS),
+}
+# --- bulk and research exports (careledger.exports) ----------------------------------------
+# An approved export's sealed file lives this long (then file and key are destroyed, hourly).
+CARELEDGER_EXPORT_TTL_HOURS = env_int("CARELEDGER_EXPORT_TTL_HOURS", 72)
+CELERY_BEAT_SCHEDULE["exports-purge-expired"] = {
+    "task": "careledger.exports.purge_expired",
+    "schedule": 3600.0,
 }
 CELERY_BEAT_SCHEDULE["audit-anomaly-scan"] = {
     "task": "careledger.audit.tasks.scan_anomalies",

@@ -62,6 +62,19 @@ class Action(StrEnum):
     ADVICE_MANAGE = "advice.manage"
     ADVICE_VIEW = "advice.view"
     ADVICE_ISSUE = "advice.issue"
+    # Bulk export with two-person approval (批量导出): institution-level work, never on one
+    # client's page. A request names purpose and scope; a second user of the same institution
+    # (never the requester) approves; only the requester downloads, with a fresh MFA code.
+    # Identifiers leave only for a purpose that needs them, asked by a clinical role for clients
+    # of their own care teams (`export.identified`); the analyst never holds it.
+    EXPORT_REQUEST = "export.request"
+    EXPORT_IDENTIFIED = "export.identified"
+    EXPORT_APPROVE = "export.approve"
+    EXPORT_DOWNLOAD = "export.download"
+    # De-identified research export (科研去标识化导出): consented clients only, pseudonyms under
+    # a per-project key; projects are configuration kept by the institution admin.
+    RESEARCH_EXPORT = "research.export"
+    RESEARCH_PROJECT_MANAGE = "research.project.manage"
     # Check-up packages and booking (体检套餐 · 体检预约): packages, branches, calendars and
     # capacity are configuration (the admin sees counts, never who booked); a client's
     # appointments are client data, booked, moved and checked in by their care team.
@@ -139,6 +152,11 @@ EMERGENCY_ACTIONS = frozenset(
 PERMISSIONS: dict[str, frozenset[Action]] = {
     "health_manager": frozenset(
         {
+            # Bulk exports of their own care teams' clients (identifiers only when the
+            # approved purpose needs them).
+            Action.EXPORT_REQUEST,
+            Action.EXPORT_IDENTIFIED,
+            Action.EXPORT_DOWNLOAD,
             # The health manager runs the client relationship: orders, desk payments, refunds
             # and redeeming card entitlements (store, membership).
             Action.ORDER_VIEW,
@@ -178,6 +196,10 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
     ),
     "doctor": frozenset(
         {
+            Action.EXPORT_REQUEST,
+            Action.EXPORT_IDENTIFIED,
+            Action.EXPORT_DOWNLOAD,
+            Action.RESEARCH_EXPORT,
             # A doctor sees and uses what a client's card entitles them to (a consultation
             # left?); money is not theirs to handle.
             Action.MEMBERSHIP_VIEW,
@@ -237,6 +259,9 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
     # admin runs imports and maps codes (counts and codes, never a person's results).
     "institution_admin": frozenset(
         {
+            # The second person of a bulk export: sees purpose, scope and counts, never rows.
+            Action.EXPORT_APPROVE,
+            Action.RESEARCH_PROJECT_MANAGE,
             Action.MEMBERSHIP_MANAGE,  # card levels and their entitlements (configuration)
             Action.TEAM_VIEW,
             Action.USER_VIEW,
@@ -254,6 +279,8 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
     ),
     "auditor": frozenset(
         {
+            # As security officer (安全员), the other possible second person of an export.
+            Action.EXPORT_APPROVE,
             Action.AUDIT_VIEW,
             Action.AUDIT_EXPORT,
             Action.ALERT_MANAGE,
@@ -263,8 +290,15 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
             Action.USER_VIEW,
         }
     ),
-    # Analysts work on de-identified cohorts only (a later capability), never on client pages.
-    "analyst": frozenset(),
+    # Analysts work on de-identified cohorts only, never on client pages: they request
+    # de-identified and research exports (never `export.identified`) and download their own.
+    "analyst": frozenset(
+        {
+            Action.EXPORT_REQUEST,
+            Action.EXPORT_DOWNLOAD,
+            Action.RESEARCH_EXPORT,
+        }
+    ),
     # Portal clients reach only their own record, through the portal's own routes (later).
     "client": frozenset(),
 }
