@@ -166,3 +166,30 @@ def test_a_signed_in_portal_client_is_sent_to_their_own_pages(world, member, bui
     assert response.status_code == 302 and response["Location"] == "/portal/questionnaires/"
     bad = client.get("/portal/q/garbage/")
     assert bad.status_code == 302 and refusals("malformed")
+
+
+def test_a_link_to_a_replaced_version_starts_the_version_now_in_use(world, member, builtin, client):
+    from careledger.questionnaires import config_services
+
+    token = issue(world, member, builtin["gad7"])
+    draft = config_services.do_new_version(actor=world.admin, questionnaire_id=builtin["gad7"].id)
+    config_services.do_publish(actor=world.admin, questionnaire_id=draft.id)
+    page = client.get(f"/portal/q/{token}/")
+    assert page.status_code == 200 and "感觉紧张、焦虑或急切" in page.content.decode()
+    response = QuestionnaireResponse.objects.get(client=member)
+    assert response.questionnaire_id == draft.id and response.channel == "link"
+
+
+def test_a_link_to_a_retired_questionnaire_says_so_and_is_ledgered(world, member, builtin, client):
+    from careledger.questionnaires import config_services
+
+    token = issue(world, member, builtin["gad7"])
+    config_services.do_retire(actor=world.admin, questionnaire_id=builtin["gad7"].id)
+    page = client.get(f"/portal/q/{token}/")
+    assert page.status_code == 403 and "此问卷已停用" in page.content.decode()
+    assert refusals("withdrawn")[0]["client"] == str(member.id)
+    posted = client.post(
+        f"/portal/q/{token}/", answers_post(gad7_answers(0, 0, 0, 0, 0, 0, 0), "submit")
+    )
+    assert posted.status_code == 403
+    assert not QuestionnaireResponse.objects.filter(client=member).exists()

@@ -40,18 +40,25 @@ from careledger.crypto import aead, keyring
 from careledger.crypto.models import KeyScope
 from careledger.ledger import services as ledger
 from careledger.questionnaires import permissions, services
-from careledger.questionnaires.models import Channel, ResponseLink, ResponseStatus
+from careledger.questionnaires.models import (
+    Channel,
+    Questionnaire,
+    ResponseLink,
+    ResponseStatus,
+    Status,
+)
 
 LINK_TTL = dt.timedelta(days=7)
 PURPOSE = "self_report"
 _SALT = "careledger.questionnaires.link"
-MALFORMED, TAMPERED, UNKNOWN, EXPIRED, USED, INACTIVE, OPEN = (
+MALFORMED, TAMPERED, UNKNOWN, EXPIRED, USED, INACTIVE, WITHDRAWN, OPEN = (
     "malformed",
     "tampered",
     "unknown",
     "expired",
     "used",
     "client_inactive",
+    "withdrawn",  # the questionnaire was retired before the client began
     "open",
 )
 
@@ -160,6 +167,16 @@ def _state(token: str, now: dt.datetime) -> Opened:
         return Opened(USED, link)
     if link.client.status != ClientStatus.ACTIVE:
         return Opened(INACTIVE, link)
+    if link.response_id is None and link.questionnaire.status != Status.PUBLISHED:
+        # Not begun, and its version is no longer the one in use: the link asks the client to
+        # fill in *this questionnaire*, so a newer published version of it (same canonical
+        # URL) is started instead; if the questionnaire was retired altogether, say so.
+        current = Questionnaire.objects.filter(
+            institution_id=link.institution_id, url=link.questionnaire.url, status=Status.PUBLISHED
+        ).first()
+        if current is None:
+            return Opened(WITHDRAWN, link)
+        link.questionnaire = current
     return Opened(OPEN, link)
 
 
@@ -194,7 +211,7 @@ def open_link(token: str, *, user: Any = None, now: dt.datetime | None = None) -
                 ledger_actor=_actor(user, link),
                 author=None,
                 client=link.client,
-                questionnaire_id=link.questionnaire_id,
+                questionnaire_id=link.questionnaire.id,
                 channel=Channel.LINK,
                 purpose=PURPOSE,
             )

@@ -31,6 +31,10 @@ LINK_MESSAGES = {
         "This link has expired. Please ask your health manager for a new one."
     ),
     links.USED: gettext_lazy("This questionnaire was already submitted with this link. Thank you."),
+    links.WITHDRAWN: gettext_lazy(
+        "This questionnaire is no longer in use. Your health manager will send you a new one if"
+        " it is needed."
+    ),
 }
 INVALID = gettext_lazy(
     "This link is not valid. Please open the link exactly as it was sent to you."
