@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "careledger.assessment",
     "careledger.tagging",
     "careledger.advice",
+    "careledger.membership",
+    "careledger.store",
     "careledger.booking",
     "careledger.exports",
     "careledger.audit",
