@@ -12,6 +12,8 @@ one query, statistics, ledger append) --views times: p50 / p95.
     .venv/bin/python benchmarks/import.py [--clients 100000] [--reports 5000]
                                           [--hl7-reports 2000] [--fhir-reports 1000]
                                           [--views 200] [--database sqlite|postgres|both]
+
+BENCH_PROFILE=csv|hl7v2|fhir prints a cProfile of that format's import (the figure is then slower).
 """
 
 from __future__ import annotations
@@ -259,8 +261,19 @@ def run_one(db: str, args: argparse.Namespace) -> None:
                 channel="cli",
                 enqueue=False,
             )
+            profiler = None
+            if os.environ.get("BENCH_PROFILE") == fmt:
+                import cProfile
+
+                profiler = cProfile.Profile()
+                profiler.enable()
             job = services.run_import(job.id)
             seconds = time.perf_counter() - started
+            if profiler is not None:
+                import pstats
+
+                profiler.disable()
+                pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
         print(
             f"{label} {fmt:<5} {len(data) / 1e6:6.1f} MB, {job.units_total} reports: "
             f"{job.imported} observations in {seconds:.1f} s = {job.imported / seconds:,.0f}/s "
