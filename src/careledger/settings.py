@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "axes",
+    "oauth2_provider",
     "careledger.crypto",
     "careledger.ledger",
     "careledger.institutions",
@@ -50,6 +51,8 @@ INSTALLED_APPS = [
     "careledger.audit",
     "careledger.notifications",
     "careledger.portal",
+    "careledger.fhirapi",
+    "careledger.sharing",
     "careledger.consent",
     "careledger.backup",
     "careledger.web",
@@ -218,6 +221,25 @@ CARELEDGER_SMS_BACKOFF = float(env_str("CARELEDGER_SMS_BACKOFF", "0.5"))
 CARELEDGER_VAR_DIR = VAR_DIR
 CARELEDGER_IMPORT_MAX_MB = env_int("CARELEDGER_IMPORT_MAX_MB", 50)
 CARELEDGER_IMPORT_BATCH = env_int("CARELEDGER_IMPORT_BATCH", 200)
+
+# --- FHIR R4 API and client-controlled sharing (careledger.fhirapi, careledger.sharing) ----
+# Partners sign in with OAuth 2 client credentials (django-oauth-toolkit): secrets hashed,
+# tokens short-lived, scopes the SMART system scopes each partner was registered with.
+def _share_scopes() -> list[str]:
+    from careledger.sharing.categories import all_scopes  # pure module, no Django
+
+    return all_scopes()
+
+
+OAUTH2_PROVIDER = {
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("CARELEDGER_PARTNER_TOKEN_SECONDS", 900),
+    "SCOPES_BACKEND_CLASS": "careledger.sharing.oauth.PartnerScopes",
+    "SCOPES": {scope: scope for scope in _share_scopes()},
+    "OAUTH2_VALIDATOR_CLASS": "careledger.sharing.oauth.PartnerValidator",
+}
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+# Share grants: how long a portal confirmation code lives, the longest a grant may run.
+CARELEDGER_SHARE_CODE_SECONDS = env_int("CARELEDGER_SHARE_CODE_SECONDS", 300)
 
 # --- i18n: Chinese first ------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

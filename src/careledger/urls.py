@@ -4,6 +4,8 @@ from careledger.api import api
 
 urlpatterns = [
     path("api/", api.urls),
+    # FHIR R4 for partners (OAuth 2) and staff (session), careledger.fhirapi.
+    path("fhir/R4/", include("careledger.fhirapi.urls")),
     path("clients/", include("careledger.observations.urls")),  # <uuid>/trends/
     path("clients/", include("careledger.records.urls")),  # <uuid>/record/
     path("clients/", include("careledger.questionnaires.urls")),  # <uuid>/questionnaires/

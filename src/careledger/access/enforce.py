@@ -63,10 +63,19 @@ def emergency_client_ids(user: User) -> frozenset[uuid.UUID]:
     )
 
 
-def decide_for(user: User, action: Action, scope: ClientScope | None = None) -> Decision:
+def decide_for(
+    user: User,
+    action: Action,
+    scope: ClientScope | None = None,
+    *,
+    shared: frozenset[uuid.UUID] = frozenset(),
+) -> Decision:
     """The policy's answer for a user from the database. Break-glass grants are only read when
-    the care team does not already allow the action, so the common path costs no extra query."""
+    the care team does not already allow the action, so the common path costs no extra query.
+    `shared`: the clients a partner's active share grants cover for this request (sharing)."""
     subject = subject_of(user)
+    if shared:
+        subject = replace(subject, shared_client_ids=frozenset(shared))
     decision = decide(subject, action, scope)
     if (
         not decision.allowed
@@ -113,9 +122,14 @@ def refuse(
 
 
 def require(
-    user: User, action: Action, scope: ClientScope | None = None, *, purpose: str = ""
+    user: User,
+    action: Action,
+    scope: ClientScope | None = None,
+    *,
+    purpose: str = "",
+    shared: frozenset[uuid.UUID] = frozenset(),
 ) -> Decision:
-    decision = decide_for(user, action, scope)
+    decision = decide_for(user, action, scope, shared=shared)
     if not decision.allowed:
         client_id = str(scope.client_id) if scope and scope.client_id else ""
         raise refuse(user, action, decision, client_id=client_id, purpose=purpose)

@@ -9,8 +9,12 @@ Break-glass (紧急访问): a clinical user outside the client's care teams may 
 for one client (given with a reason, flagged for auditor review, raising an alert; see
 `careledger.access.breakglass`). The grant widens nothing but reading that one client's record
 in the user's own institution; the decision says `emergency=True` so the read is ledgered with
-the purpose "emergency" and shows up in the review queue. Consent and share grants for
-outsiders will extend the same inputs without changing the shape.
+the purpose "emergency" and shows up in the review queue.
+
+Share grants (跨机构共享): a partner institution's OAuth client is a subject of role "partner",
+tenant = the institution that registered it, no care team; it may act on a client only when
+`shared_client_ids` holds them (careledger.sharing fills it with the clients whose active grant
+covers the request). The same inputs, the same shape.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from dataclasses import dataclass, field
 from careledger.access.roles import (
     CLIENT_ACTIONS,
     EMERGENCY_ACTIONS,
+    PARTNER,
     Action,
     masks_identifiers,
     permits,
@@ -38,6 +43,9 @@ class Subject:
     team_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
     # Clients this user holds an active (unexpired) break-glass grant for.
     emergency_client_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
+    # Clients whose active share grant covers what a partner asks for now (sharing finds them:
+    # the grant's recipient, categories, data window, expiry, uses left and the consent).
+    shared_client_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
 
 
 @dataclass(frozen=True)
@@ -79,6 +87,11 @@ def decide(subject: Subject, action: Action, scope: ClientScope | None = None) -
         return Decision(True, "role_permits", masked)
     if scope.institution_id != subject.institution_id:
         return deny("other_institution")
+    if subject.role == PARTNER:
+        # A partner institution has no care team: a share grant is its only way to a client.
+        if scope.client_id is not None and scope.client_id in subject.shared_client_ids:
+            return Decision(True, "share_grant", masked)
+        return deny("no_share_grant")
     in_team = bool(scope.team_ids & subject.team_ids)
     if action == Action.BREAK_GLASS:
         # Asking for emergency access only makes sense for a client one cannot already see.

@@ -75,6 +75,18 @@ class Action(StrEnum):
     # a per-project key; projects are configuration kept by the institution admin.
     RESEARCH_EXPORT = "research.export"
     RESEARCH_PROJECT_MANAGE = "research.project.manage"
+    # FHIR R4 API (/fhir/R4/): staff read a client's resources under the same care-team rule as
+    # the pages (the Bundle import is EXAM_IMPORT, as for any report file).
+    FHIR_READ = "fhir.read"
+    # Client-controlled sharing (跨机构共享): the care team sees a client's share grants and who
+    # fetched under them, and creates or revokes a grant on the client's behalf only with the
+    # client's recorded consent (purpose share_partner). A partner institution, signed in by
+    # OAuth 2 client credentials, fetches under a grant (role "partner", nothing else).
+    SHARE_VIEW = "share.view"
+    SHARE_MANAGE = "share.manage"
+    SHARE_FETCH = "share.fetch"
+    # Registering partner institutions and their OAuth clients is configuration (no client data).
+    PARTNER_MANAGE = "partner.manage"
     # Check-up packages and booking (体检套餐 · 体检预约): packages, branches, calendars and
     # capacity are configuration (the admin sees counts, never who booked); a client's
     # appointments are client data, booked, moved and checked in by their care team.
@@ -131,6 +143,10 @@ CLIENT_ACTIONS = frozenset(
         Action.CONSENT_RECORD,
         Action.ERASURE_REQUEST,
         Action.ARCHIVE_ACCESS,
+        Action.FHIR_READ,
+        Action.SHARE_VIEW,
+        Action.SHARE_MANAGE,
+        Action.SHARE_FETCH,
     }
 )
 
@@ -148,6 +164,9 @@ EMERGENCY_ACTIONS = frozenset(
         Action.CONSENT_VIEW,
     }
 )
+
+# The role a partner institution's OAuth client acts as (not a `User` role: see sharing).
+PARTNER = "partner"
 
 PERMISSIONS: dict[str, frozenset[Action]] = {
     "health_manager": frozenset(
@@ -185,6 +204,9 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
             Action.RISK_ASSESS,
             Action.ADVICE_VIEW,
             Action.ADVICE_ISSUE,
+            Action.FHIR_READ,
+            Action.SHARE_VIEW,
+            Action.SHARE_MANAGE,
             Action.BOOKING_VIEW,
             Action.BOOKING_MANAGE,
             Action.BOOKING_CHECKIN,
@@ -220,6 +242,9 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
             Action.RISK_ASSESS,
             Action.ADVICE_VIEW,
             Action.ADVICE_ISSUE,
+            Action.FHIR_READ,
+            Action.SHARE_VIEW,
+            Action.SHARE_MANAGE,
             Action.BOOKING_VIEW,
             Action.CONSENT_VIEW,
             Action.CONSENT_RECORD,
@@ -271,6 +296,7 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
             Action.QUESTIONNAIRE_MANAGE,
             Action.TAG_RULE_MANAGE,
             Action.ADVICE_MANAGE,
+            Action.PARTNER_MANAGE,
             Action.PACKAGE_MANAGE,
             Action.CONSENT_TEXT_MANAGE,
             Action.RETENTION_MANAGE,
@@ -301,6 +327,9 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
     ),
     # Portal clients reach only their own record, through the portal's own routes (later).
     "client": frozenset(),
+    # A partner institution (合作机构) is not a user: its OAuth client acts as this role and
+    # reads only what a client's share grant allows (see `policy.decide`, careledger.sharing).
+    PARTNER: frozenset({Action.SHARE_FETCH}),
 }
 
 # Roles that may see a client but never a full identifier (name, ID number, phone, address).

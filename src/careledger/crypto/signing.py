@@ -30,6 +30,7 @@ from careledger.crypto.kms import KeyError_
 from careledger.crypto.models import SigningKey
 
 LEDGER = "ledger-sth"
+SHARE = "share-bundle"  # signs share Bundles (JWS) for partner institutions
 _RAW = serialization.Encoding.Raw
 
 
@@ -50,6 +51,11 @@ class Signer:
 
     def sign(self, message: bytes) -> bytes:
         return self._private.sign(message)
+
+    def private_key(self) -> Ed25519PrivateKey:
+        """The opened key, for a JOSE library that signs with the key object itself (the share
+        Bundle's JWS, careledger.sharing.jws); never stored, never logged."""
+        return self._private
 
 
 def _wrap(row: SigningKey, private: Ed25519PrivateKey) -> None:

@@ -112,6 +112,18 @@ BOOKING_REMINDER = MessageTemplate(
 )
 TEMPLATES.update({t.key: t for t in (BOOKING_CONFIRMED, BOOKING_PROMOTED, BOOKING_REMINDER)})
 
+# Confirming a share grant in the portal (careledger.sharing): the code only; the partner's name
+# is shown on the confirmation page, not sent (the message is reviewable text, no parameters
+# but the code).
+SHARE_CONFIRM_CODE = MessageTemplate(
+    key="share_confirm_code",
+    channels=frozenset({SMS}),
+    text="【康链健康】您正在授权向合作机构共享健康档案，验证码为{code}，5分钟内有效。如非本人操作，请勿告诉他人。",
+    params={"code": re.compile(r"[0-9]{6}")},
+    demo_visible=frozenset({"code"}),
+)
+TEMPLATES[SHARE_CONFIRM_CODE.key] = SHARE_CONFIRM_CODE
+
 def get(key: str) -> MessageTemplate:
     try:
         return TEMPLATES[key]
