@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "careledger.sharing",
     "careledger.consent",
     "careledger.backup",
+    "careledger.retention",
     "careledger.web",
     "careledger.demo",
 ]
@@ -308,6 +309,14 @@ CELERY_BEAT_SCHEDULE["assessment-nightly-run"] = {
 CELERY_BEAT_SCHEDULE["tagging-nightly-reevaluation"] = {
     "task": "careledger.tagging.reevaluate_everyone",
     "schedule": crontab(hour=2, minute=30),
+}
+# Retention (careledger.retention): clients inactive longer than this are archived or
+# anonymised, per institution policy (these are the defaults for institutions without one).
+CARELEDGER_RETENTION_INACTIVE_DAYS = env_int("CARELEDGER_RETENTION_INACTIVE_DAYS", 730)
+CARELEDGER_RETENTION_ACTION = env_str("CARELEDGER_RETENTION_ACTION", "archive")
+CELERY_BEAT_SCHEDULE["retention-nightly-run"] = {
+    "task": "careledger.retention.apply_retention",
+    "schedule": crontab(hour=3, minute=30),
 }
 
 # --- logs: JSON lines, ids only -----------------------------------------------------------

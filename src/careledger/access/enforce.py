@@ -83,9 +83,24 @@ def decide_for(
         and action in EMERGENCY_ACTIONS
         and subject.is_active
     ):
-        with_grants = replace(subject, emergency_client_ids=emergency_client_ids(user))
-        decision = decide(with_grants, action, scope)
+        subject = replace(subject, emergency_client_ids=emergency_client_ids(user))
+        decision = decide(subject, action, scope)
+    if not decision.allowed and decision.reason == "archived_needs_reason":
+        # An archived client: read only while the user holds a reason they stated (retention).
+        subject = replace(subject, archive_client_ids=archive_client_ids(user))
+        decision = decide(subject, action, scope)
     return decision
+
+
+def archive_client_ids(user: User) -> frozenset[uuid.UUID]:
+    """Archived clients the user stated a reason to read, unexpired (read only when needed)."""
+    from careledger.clients.models import ArchiveAccess  # clients builds on access: no cycle
+
+    return frozenset(
+        ArchiveAccess.objects.filter(user=user, expires_at__gt=timezone.now()).values_list(
+            "client_id", flat=True
+        )
+    )
 
 
 def subject_of(user: User) -> Subject:

@@ -20,7 +20,7 @@ covers the request). The same inputs, the same shape.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from careledger.access.roles import (
     CLIENT_ACTIONS,
@@ -43,6 +43,8 @@ class Subject:
     team_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
     # Clients this user holds an active (unexpired) break-glass grant for.
     emergency_client_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
+    # Archived clients this user stated a reason to read (an unexpired `ArchiveAccess`).
+    archive_client_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
     # Clients whose active share grant covers what a partner asks for now (sharing finds them:
     # the grant's recipient, categories, data window, expiry, uses left and the consent).
     shared_client_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
@@ -55,6 +57,9 @@ class ClientScope:
     client_id: uuid.UUID | None
     institution_id: uuid.UUID
     team_ids: frozenset[uuid.UUID]
+    # The client's registry status (clients.ClientStatus): archived clients are read only with
+    # a stated reason; anonymised and erased ones are not processed at all (retention).
+    status: str = "active"
 
 
 @dataclass(frozen=True)
@@ -97,7 +102,32 @@ def decide(subject: Subject, action: Action, scope: ClientScope | None = None) -
         # Asking for emergency access only makes sense for a client one cannot already see.
         return deny("already_in_care_team") if in_team else Decision(True, "emergency", masked)
     if in_team:
-        return Decision(True, "care_team_member", masked)
+        return _retained(subject, action, scope, Decision(True, "care_team_member", masked))
     if action in EMERGENCY_ACTIONS and scope.client_id in subject.emergency_client_ids:
-        return Decision(True, "break_glass", masked, emergency=True)
+        emergency = Decision(True, "break_glass", masked, emergency=True)
+        return _retained(subject, action, scope, emergency)
     return deny("not_in_care_team")
+
+
+# Retention (careledger.retention): what may still happen to a client who is no longer active.
+# Archived means stored and protected only (PIPL Art. 47): reading needs a stated reason (an
+# `ArchiveAccess` grant), nothing is changed except what reduces processing (a consent
+# withdrawn, an erasure asked for) or asks for the reason itself. An anonymised or erased client
+# is not processed at all (their sealed data no longer opens).
+ARCHIVE_READS = EMERGENCY_ACTIONS
+ARCHIVE_ALWAYS = frozenset(
+    {Action.ARCHIVE_ACCESS, Action.ERASURE_REQUEST, Action.CONSENT_RECORD, Action.CONSENT_VIEW}
+)
+GONE = frozenset({"anonymised", "erased"})
+
+
+def _retained(subject: Subject, action: Action, scope: ClientScope, allowed: Decision) -> Decision:
+    if scope.status in GONE:
+        return deny("client_erased")
+    if scope.status != "archived" or action in ARCHIVE_ALWAYS:
+        return allowed
+    if action not in ARCHIVE_READS:
+        return deny("client_archived")
+    if scope.client_id in subject.archive_client_ids:
+        return replace(allowed, reason="archive_reason")
+    return deny("archived_needs_reason")

@@ -56,6 +56,12 @@ class Relation(models.TextChoices):
 class ClientStatus(models.TextChoices):
     ACTIVE = "active", _("Active")
     INACTIVE = "inactive", _("Inactive")
+    # Retention (careledger.retention): archived = kept and protected only, read with a stated
+    # reason; anonymised = identifiers destroyed, coded data kept for statistics; erased = the
+    # client's data key destroyed on an approved erasure request (crypto-shredding).
+    ARCHIVED = "archived", _("Archived")
+    ANONYMISED = "anonymised", _("Anonymised")
+    ERASED = "erased", _("Erased")
 
 
 class ClientSealed(models.Model):
@@ -87,6 +93,7 @@ class Client(TimeStamped):
         max_length=16, choices=Relation.choices, blank=True, default=""
     )
     status = models.CharField(max_length=16, choices=ClientStatus.choices, default="active")
+    status_changed_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
     enrolled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
@@ -110,6 +117,30 @@ class Client(TimeStamped):
 
     def data_key_owner(self) -> tuple[str, uuid.UUID]:
         return KeyScope.CLIENT, self.id
+
+
+class ArchiveAccess(models.Model):
+    """A stated reason to read one archived client, for a while (retention; the policy's
+    `archived_needs_reason`). The reason is sealed under the institution's key, not the
+    client's, so that it survives an erasure of the client as part of the audit trail."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="archive_accesses")
+    reason = EncryptedTextField()
+    granted_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-granted_at"]
+        indexes = [models.Index(fields=["user", "expires_at"], name="archive_access_user")]
+
+    def __str__(self) -> str:
+        return f"ArchiveAccess {self.id}"
+
+    def data_key_owner(self) -> tuple[str, uuid.UUID]:
+        return KeyScope.INSTITUTION, self.institution_id
 
 
 class ClientCareTeam(models.Model):

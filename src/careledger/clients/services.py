@@ -297,6 +297,7 @@ def client_scope(client: Client) -> ClientScope:
         client.id,
         client.institution_id,
         frozenset(client.care_team_links.values_list("care_team_id", flat=True)),
+        status=client.status,
     )
 
 
