@@ -80,6 +80,21 @@ def test_retiring_a_rule_removes_its_tags_saying_why(world, lab):
     assert (event.op, event.why, event.rule.version) == ("removed", "rule_retired", 1)
 
 
+def test_a_published_rule_that_stops_compiling_keeps_its_tags_and_is_reported(world, lab):
+    from careledger.tagging.models import ClientTag, TagRule
+
+    client = person(world)
+    lab.results(client, at(2024), {"8480-6": ("150", "mmHg")})
+    tag = publish(world, "hypertension", "latest('8480-6') >= 140")
+    run(world)
+    # The vocabulary moved under the rule (simulated: an expression it no longer accepts).
+    TagRule.objects.filter(tag=tag).update(expression="latest('0000-0') >= 140")
+    outcome = run(world)
+    assert outcome.skipped_rules == [str(tag.id)]
+    assert (outcome.applied, outcome.removed) == (0, 0)
+    assert ClientTag.objects.get(client=client, tag=tag).active
+
+
 def test_manual_tags_seal_the_reason_and_the_rows(world):
     client = person(world)
     tag = services.do_create_tag(actor=world.admin, data=TagInput("vip_followup", "重点随访"))

@@ -65,8 +65,12 @@ def compiled(rule: TagRule | RuleRef) -> CompiledRule:
     return found
 
 
-def published_rules(institution_id: uuid.UUID) -> dict[str, tuple[RuleRef, CompiledRule]]:
-    """{tag id: (rule, compiled)} of the institution's published rules that compile now."""
+def published_rules(
+    institution_id: uuid.UUID, skipped: list[str] | None = None
+) -> dict[str, tuple[RuleRef, CompiledRule]]:
+    """{tag id: (rule, compiled)} of the institution's published rules that compile now; the
+    tag ids of published rules that no longer compile (the vocabulary changed under them) are
+    appended to `skipped`."""
     out: dict[str, tuple[RuleRef, CompiledRule]] = {}
     rows = TagRule.objects.filter(
         institution_id=institution_id, status=RuleStatus.PUBLISHED, tag__is_active=True
@@ -77,6 +81,8 @@ def published_rules(institution_id: uuid.UUID) -> dict[str, tuple[RuleRef, Compi
             out[str(rule.tag_id)] = (rule, compiled(rule))
         except RuleError:
             log.warning("tag rule no longer compiles", extra={"rule_id": str(rule.id)})
+            if skipped is not None:
+                skipped.append(str(rule.tag_id))
     return out
 
 
@@ -106,10 +112,13 @@ def reevaluate(
 
     outcome = Outcome()
     now = timezone.now()
-    rules = published_rules(institution_id)
+    rules = published_rules(institution_id, outcome.skipped_rules)
     outcome.rules = len(rules)
     ids = None if client_ids is None else [str(c) for c in client_ids]
-    if not rules and _carried(institution_id, ids).is_empty():
+    # A published rule that no longer compiles is still the tag's rule: its tags are kept as
+    # they are (not removed as if it were retired) until the admin fixes or retires it.
+    carried = _carried(institution_id, ids).filter(~pl.col("tag").is_in(outcome.skipped_rules))
+    if not rules and carried.is_empty():
         return outcome  # nothing published and nothing to take back: no facts to read
     wanted: dict[str, Fact] = {}
     for _rule, comp in rules.values():
@@ -123,7 +132,7 @@ def reevaluate(
     outcome.seconds_facts = time.perf_counter() - started
     started = time.perf_counter()
     fires = evaluate.fired(frame, {tag: comp for tag, (_r, comp) in rules.items()})
-    changes = evaluate.diff(fires, _carried(institution_id, ids))
+    changes = evaluate.diff(fires, carried)
     outcome.seconds_rules = time.perf_counter() - started
     started = time.perf_counter()
     if not changes.empty:
