@@ -12,6 +12,10 @@ from careledger.access.enforce import AccessDenied
 from careledger.clients import selectors as clients
 from careledger.clients.models import Client, ClientRevision
 from careledger.clients.validation import ValidationFailed
+from careledger.consent import services as consent_services
+from careledger.consent import text_services
+from careledger.consent.models import Consent
+from careledger.consent.selectors import has_consent
 from careledger.crypto import aead, keyring
 from careledger.crypto.fields import Sealed, open_value
 from careledger.ledger.models import LedgerEntry
@@ -20,6 +24,21 @@ from careledger.retention import services, tasks
 from careledger.retention.models import ErasureStatus, RetentionRun
 
 pytestmark = pytest.mark.django_db
+
+
+def give_research_consent(world, client_id):  # type: ignore[no-untyped-def]
+    draft = text_services.do_create_draft(
+        actor=world.admin, purpose="research", title="科研使用同意书", body="同意去标识化科研使用。"
+    )
+    text_services.do_publish(actor=world.admin, text_id=draft.id)
+    return consent_services.do_record(
+        actor=world.manager,
+        client_id=client_id,
+        text_id=draft.id,
+        method="paper",
+        reference="纸质同意书 R-01",
+    )
+
 
 LATER = timezone.now() + dt.timedelta(days=800)
 
@@ -110,6 +129,7 @@ def test_policy_input_is_checked(world):  # type: ignore[no-untyped-def]
 
 def test_erasure_crypto_shreds_the_key_and_the_ledger_still_verifies(world):  # type: ignore[no-untyped-def]
     member = world.enrol()
+    consent = give_research_consent(world, member.client_id)
     client = Client.objects.get(pk=member.client_id)
     old_name = client.__dict__["name"]
     revision = ClientRevision.objects.filter(client=client).first()
@@ -136,6 +156,9 @@ def test_erasure_crypto_shreds_the_key_and_the_ledger_still_verifies(world):  # 
         with pytest.raises(keyring.KeyDestroyed):
             _ = ClientRevision.objects.get(pk=revision.pk).snapshot
     assert fresh.status == "erased" and fresh.name == "" and fresh.phone == ""
+    # Processing stops: the consents in force end with the data.
+    assert not has_consent(client_id=client.id, purpose="research")
+    assert Consent.objects.get(pk=consent.id).withdrawal_method == "erasure"
     assert denial(clients.get_client, world.manager, client.id) == "client_erased"
 
     report = verify()

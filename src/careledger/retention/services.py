@@ -35,6 +35,7 @@ from careledger.accounts.models import User
 from careledger.clients.models import ArchiveAccess, Client, ClientStatus, MembershipCard
 from careledger.clients.services import client_scope
 from careledger.clients.validation import ValidationFailed
+from careledger.consent.models import Consent
 from careledger.crypto import keyring
 from careledger.crypto.models import KeyScope
 from careledger.institutions.models import Institution
@@ -273,7 +274,21 @@ IDENTIFIERS = (
 )
 
 
-def _shred(client: Client, status: str, now: dt.datetime) -> int:
+def _withdraw_consents(client: Client, now: dt.datetime) -> list[Consent]:
+    """Every consent still in force ends with the client's data (no further processing)."""
+    rows = list(
+        Consent.objects.select_for_update().filter(client=client, withdrawn_at__isnull=True)
+    )
+    for row in rows:
+        row.withdrawn_at, row.withdrawal_method = now, "erasure"
+        row.save(update_fields=["withdrawn_at", "withdrawal_method", "updated_at"])
+    return rows
+
+
+def _shred(client: Client, status: str, now: dt.datetime) -> tuple[int, list[Consent]]:
+    """Destroy the client's keys and unlink the registry row; returns the keys destroyed and
+    the consents ended (rows the caller's ledger event must seal with the client's)."""
+    ended = _withdraw_consents(client, now)
     destroyed = keyring.destroy(KeyScope.CLIENT, client.id)
     for name in IDENTIFIERS:
         setattr(client, name, "")
@@ -290,7 +305,7 @@ def _shred(client: Client, status: str, now: dt.datetime) -> int:
         card.number, card.number_index = "", _unlinkable()
         card.save(update_fields=["number", "number_index", "updated_at"])
     User.objects.filter(portal_account__client=client).update(is_active=False)
-    return destroyed
+    return destroyed, ended
 
 
 def do_anonymise(
@@ -301,15 +316,15 @@ def do_anonymise(
         client = Client.objects.select_for_update().get(pk=client_id)
         if client.status not in RETAINED or on_hold(client.id):
             return False
-        keys = _shred(client, ClientStatus.ANONYMISED, now)
+        keys, ended = _shred(client, ClientStatus.ANONYMISED, now)
         _event(
             actor,
             "retention.anonymise",
             client,
             resource_type="Client",
             resource_id=str(client.id),
-            detail={"keys_destroyed": keys},
-            sealed=[client],
+            detail={"keys_destroyed": keys, "consents_ended": len(ended)},
+            sealed=[client, *ended],
         )
     return True
 
@@ -368,8 +383,9 @@ def do_decide_erasure(
         if approve and on_hold(client.id):
             raise ValidationFailed({"client": ["legal_hold"]})
         request.decided_by, request.decided_at, request.decision_note = actor, now, note
+        ended: list[Consent] = []
         if approve:
-            request.keys_destroyed = _shred(client, ClientStatus.ERASED, now)
+            request.keys_destroyed, ended = _shred(client, ClientStatus.ERASED, now)
             request.status = ErasureStatus.EXECUTED
         else:
             request.status = ErasureStatus.REJECTED
@@ -381,7 +397,7 @@ def do_decide_erasure(
             resource_type="ErasureRequest",
             resource_id=str(request.id),
             detail={"keys_destroyed": request.keys_destroyed, "ground": request.ground},
-            sealed=[client] if approve else [],
+            sealed=[client, *ended] if approve else [],
         )
     return request
 
