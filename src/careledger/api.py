@@ -58,6 +58,9 @@ api.add_router("/config/tag-rules", "careledger.tagging.api.config_router")
 api.add_router("/config/risk-models", "careledger.assessment.api.config_router")
 api.add_router("/clients/{client_id}/advice", "careledger.advice.api.router")
 api.add_router("/config/advice", "careledger.advice.api.config_router")
+api.add_router("/clients/{client_id}/bookings", "careledger.booking.api.router")
+api.add_router("/bookings/desk", "careledger.booking.api.desk_router")
+api.add_router("/config/packages", "careledger.booking.api.config_router")
 
 
 @api.exception_handler(PermissionDenied)

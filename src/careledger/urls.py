@@ -12,15 +12,18 @@ urlpatterns = [
     path("clients/", include("careledger.tagging.urls")),  # <uuid>/tags/
     path("clients/", include("careledger.assessment.urls")),  # <uuid>/risk/
     path("clients/", include("careledger.advice.urls")),  # <uuid>/advice/
+    path("clients/", include("careledger.booking.urls")),  # <uuid>/bookings/
     path("clients/", include("careledger.clients.urls")),
     path("account/", include("careledger.accounts.urls")),
     path("portal/", include("careledger.portal.urls")),
     path("audit/", include("careledger.audit.urls")),
     path("imports/", include("careledger.exams.urls")),
+    path("bookings/", include("careledger.booking.desk_urls")),  # desk/
     path("config/", include("careledger.observations.config_urls")),
     path("config/", include("careledger.questionnaires.config_urls")),  # questionnaires/
     path("config/", include("careledger.tagging.config_urls")),  # tag-rules/
     path("config/", include("careledger.assessment.config_urls")),  # risk-models/
     path("config/", include("careledger.advice.config_urls")),  # advice/
+    path("config/", include("careledger.booking.config_urls")),  # packages/
     path("", include("careledger.web.urls")),
 ]

@@ -52,7 +52,8 @@ INSTITUTION_PREFIXES = ("imports/", "config/", "api/imports/", "api/config/")
 # CLIENT routes that may answer 200 to someone outside the care team, because what they show is
 # scoped to the asker (their own list, an empty search, an empty enrolment form) or holds nothing
 # of the client (the break-glass request form, for a clinician of the same institution).
-SCOPED_TO_ASKER = ("clients", "search", "enrol")
+# The front desk's day list (bookings/desk/, api/bookings/desk) shows the asker's own teams only.
+SCOPED_TO_ASKER = ("clients", "search", "enrol", "desk")
 
 
 def enumerate_routes(patterns=None, prefix=""):  # type: ignore[no-untyped-def]
