@@ -43,8 +43,15 @@ def open_days(branch: Branch, count: int, *, after: int = 2) -> list[dt.date]:
     return days
 
 
-def make_catalogue(world, *, limit: int = 5, gastro_limit: int = 2, sex: str = "",
-                   min_age: int | None = None, max_age: int | None = None) -> Catalogue:  # fmt: skip
+def make_catalogue(  # type: ignore[no-untyped-def]
+    world,
+    *,
+    limit: int = 5,
+    gastro_limit: int = 2,
+    sex: str = "",
+    min_age: int | None = None,
+    max_age: int | None = None,
+) -> Catalogue:
     admin = world.admin
     branch = ps.do_create_branch(
         actor=admin, code="XH", name="西湖分院", open_weekdays=[1, 2, 3, 4, 5, 6]
@@ -71,7 +78,9 @@ def make_catalogue(world, *, limit: int = 5, gastro_limit: int = 2, sex: str = "
         items=[
             ps.ItemSpec(name="空腹血糖", kind="indicator", indicator_code="2345-7"),
             ps.ItemSpec(name="心电图", kind="examination"),
-            ps.ItemSpec(name="肿瘤标志物", kind="examination", is_addon=True, addon_price_fen=20000),
+            ps.ItemSpec(
+                name="肿瘤标志物", kind="examination", is_addon=True, addon_price_fen=200_00
+            ),
             ps.ItemSpec(
                 name="无痛胃镜",
                 kind="examination",

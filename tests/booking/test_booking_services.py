@@ -66,9 +66,7 @@ def test_a_scarce_addon_takes_its_resource_too_and_a_full_resource_refuses(world
     first, second = world.enrol().client_id, world.enrol().client_id
     book(world, cat, first, day, addon_ids=[cat.gastro_addon_id])
     assert used(cat, day, resource=True) == 1
-    error = refused(
-        "resource_full", book, world, cat, second, day, addon_ids=[cat.gastro_addon_id]
-    )
+    error = refused("resource_full", book, world, cat, second, day, addon_ids=[cat.gastro_addon_id])
     assert "胃镜" in error.message
     assert used(cat, day) == 1  # the package place taken before the resource was refused is back
     book(world, cat, second, day)  # without the gastroscopy there is room

@@ -41,7 +41,7 @@ MESSAGES = {
     "no_appointment_today": _("There is no check-up booked for this card today at this branch."),
     "client_inactive": _("The client's record is not active."),
     "version_not_draft": _("A published version cannot be changed; create a new version."),
-    "unknown_indicator": _("%(code)s is not in the indicator catalogue."),
+    "unknown_indicator": _("%(indicator)s is not in the indicator catalogue."),
     "indicator_needs_code": _("A laboratory item needs its indicator code."),
     "empty_package": _("A package needs at least one item before it is published."),
     "no_branches": _("Choose at least one branch before publishing."),

@@ -144,7 +144,7 @@ def _check_items(institution_id: uuid.UUID, items: Sequence[ItemSpec]) -> None:
             if not item.indicator_code:
                 raise BookingRefused("indicator_needs_code")
             if catalogue.find(item.indicator_code) is None:
-                raise BookingRefused("unknown_indicator", code=item.indicator_code)
+                raise BookingRefused("unknown_indicator", indicator=item.indicator_code)
         if item.resource_id is not None and item.resource_id not in resources:
             raise BookingRefused("no_capacity")
         price = item.addon_price_fen
