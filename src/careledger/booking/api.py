@@ -151,7 +151,11 @@ def _appointment(v: selectors.AppointmentView) -> dict[str, Any]:
 
 def _version(v: PackageVersion) -> dict[str, Any]:
     return {
-        **{k: getattr(v, k) for k in VersionRead.model_fields if k not in {"items", "branches"}},
+        **{
+            k: getattr(v, k)
+            for k in VersionRead.model_fields
+            if k not in {"items", "branches", "code"}
+        },
         "code": v.package.code,
         "items": list(v.items.all()),
         "branches": list(v.branches.all()),
