@@ -61,6 +61,9 @@ api.add_router("/config/advice", "careledger.advice.api.config_router")
 api.add_router("/clients/{client_id}/bookings", "careledger.booking.api.router")
 api.add_router("/bookings/desk", "careledger.booking.api.desk_router")
 api.add_router("/config/packages", "careledger.booking.api.config_router")
+api.add_router("/followup", "careledger.followup.api.router")  # queue and tasks (own teams)
+api.add_router("/clients/{client_id}/followup", "careledger.followup.api.client_router")
+api.add_router("/config/followup-plans", "careledger.followup.api.config_router")
 
 
 @api.exception_handler(PermissionDenied)

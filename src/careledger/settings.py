@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "careledger.consent",
     "careledger.backup",
     "careledger.retention",
+    "careledger.followup",
     "careledger.web",
     "careledger.demo",
 ]
@@ -317,6 +318,16 @@ CARELEDGER_RETENTION_ACTION = env_str("CARELEDGER_RETENTION_ACTION", "archive")
 CELERY_BEAT_SCHEDULE["retention-nightly-run"] = {
     "task": "careledger.retention.apply_retention",
     "schedule": crontab(hour=3, minute=30),
+}
+# Follow-up (careledger.followup): enrolments and the coming days' tasks are generated, SLA
+# breaches escalated and withdrawn channels cancelled every hour (idempotent: a run that finds
+# nothing new writes nothing). Tasks are made this many days ahead of their date.
+CARELEDGER_FOLLOWUP_HORIZON_DAYS = env_int("CARELEDGER_FOLLOWUP_HORIZON_DAYS", 7)
+# The click-to-call gateway (careledger.followup.telephony): "record" logs the request only.
+CARELEDGER_CALL_BACKEND = env_str("CARELEDGER_CALL_BACKEND", "record")
+CELERY_BEAT_SCHEDULE["followup-generate"] = {
+    "task": "careledger.followup.generate_everywhere",
+    "schedule": crontab(minute=0),
 }
 
 # --- logs: JSON lines, ids only -----------------------------------------------------------

@@ -13,17 +13,20 @@ urlpatterns = [
     path("clients/", include("careledger.assessment.urls")),  # <uuid>/risk/
     path("clients/", include("careledger.advice.urls")),  # <uuid>/advice/
     path("clients/", include("careledger.booking.urls")),  # <uuid>/bookings/
+    path("clients/", include("careledger.followup.client_urls")),  # <uuid>/followup/
     path("clients/", include("careledger.clients.urls")),
     path("account/", include("careledger.accounts.urls")),
     path("portal/", include("careledger.portal.urls")),
     path("audit/", include("careledger.audit.urls")),
     path("imports/", include("careledger.exams.urls")),
     path("bookings/", include("careledger.booking.desk_urls")),  # desk/
+    path("followup/", include("careledger.followup.urls")),  # the work queue, tasks
     path("config/", include("careledger.observations.config_urls")),
     path("config/", include("careledger.questionnaires.config_urls")),  # questionnaires/
     path("config/", include("careledger.tagging.config_urls")),  # tag-rules/
     path("config/", include("careledger.assessment.config_urls")),  # risk-models/
     path("config/", include("careledger.advice.config_urls")),  # advice/
     path("config/", include("careledger.booking.config_urls")),  # packages/
+    path("config/", include("careledger.followup.config_urls")),  # followup-plans/
     path("", include("careledger.web.urls")),
 ]

@@ -47,7 +47,17 @@ SELF_PREFIXES = ("account/",)
 SELF = {"", "logout/", "teams/"}
 OVERSIGHT_PREFIXES = ("audit/", "api/ledger/")
 PORTAL_PREFIXES = ("portal/",)
-INSTITUTION_PREFIXES = ("imports/", "config/", "api/imports/", "api/config/")
+# The follow-up work queue and its tasks: institution-level routes scoped to the asker's care
+# teams (the queue lists only their teams' clients; a task page asks the policy about the
+# task's client). Their refusals: tests/followup/test_followup_access.py.
+INSTITUTION_PREFIXES = (
+    "imports/",
+    "config/",
+    "api/imports/",
+    "api/config/",
+    "followup/",
+    "api/followup/",
+)
 
 # CLIENT routes that may answer 200 to someone outside the care team, because what they show is
 # scoped to the asker (their own list, an empty search, an empty enrolment form) or holds nothing

@@ -108,6 +108,17 @@ class Action(StrEnum):
     ERASURE_REQUEST = "retention.erasure.request"
     ERASURE_APPROVE = "retention.erasure.approve"
     ARCHIVE_ACCESS = "retention.archive.access"
+    # Follow-up (自动随访 · 随访记录): plans are configuration (the admin writes and publishes
+    # them, and sees counts, never people). The work queue lists the asker's own care teams'
+    # tasks (role level; the query is scoped to their teams, masked for nurses); a client's
+    # follow-up history and tasks are clinical: the care team views them and performs them
+    # (claims a task, dials through the gateway, records the outcome). Handing a task to a
+    # named colleague is the health manager's (team leads see escalations in their queue).
+    FOLLOWUP_PLAN_MANAGE = "followup.plan.manage"
+    FOLLOWUP_QUEUE = "followup.queue"
+    FOLLOWUP_VIEW = "followup.view"
+    FOLLOWUP_PERFORM = "followup.perform"
+    FOLLOWUP_ASSIGN = "followup.assign"
 
 
 # Actions that only make sense on one client, so they need the actor to share a care team with
@@ -147,6 +158,9 @@ CLIENT_ACTIONS = frozenset(
         Action.SHARE_VIEW,
         Action.SHARE_MANAGE,
         Action.SHARE_FETCH,
+        Action.FOLLOWUP_VIEW,
+        Action.FOLLOWUP_PERFORM,
+        Action.FOLLOWUP_ASSIGN,
     }
 )
 
@@ -162,6 +176,7 @@ EMERGENCY_ACTIONS = frozenset(
         Action.RISK_VIEW,
         Action.ADVICE_VIEW,
         Action.CONSENT_VIEW,
+        Action.FOLLOWUP_VIEW,
     }
 )
 
@@ -214,6 +229,10 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
             Action.CONSENT_RECORD,
             Action.ERASURE_REQUEST,
             Action.ARCHIVE_ACCESS,
+            Action.FOLLOWUP_QUEUE,
+            Action.FOLLOWUP_VIEW,
+            Action.FOLLOWUP_PERFORM,
+            Action.FOLLOWUP_ASSIGN,
         }
     ),
     "doctor": frozenset(
@@ -249,6 +268,9 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
             Action.CONSENT_VIEW,
             Action.CONSENT_RECORD,
             Action.ARCHIVE_ACCESS,
+            Action.FOLLOWUP_QUEUE,
+            Action.FOLLOWUP_VIEW,
+            Action.FOLLOWUP_PERFORM,
         }
     ),
     # Follow-up nurses read the record and results they call about; they do not edit them.
@@ -278,6 +300,11 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
             Action.BOOKING_CHECKIN,
             Action.CONSENT_VIEW,
             Action.ARCHIVE_ACCESS,
+            # The follow-up queue is their daily work (masked identifiers, dialled through the
+            # click-to-call gateway, never the raw number).
+            Action.FOLLOWUP_QUEUE,
+            Action.FOLLOWUP_VIEW,
+            Action.FOLLOWUP_PERFORM,
         }
     ),
     # Separation of duties: administrators and auditors see no client content by default. The
@@ -301,6 +328,7 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
             Action.CONSENT_TEXT_MANAGE,
             Action.RETENTION_MANAGE,
             Action.ERASURE_APPROVE,
+            Action.FOLLOWUP_PLAN_MANAGE,
         }
     ),
     "auditor": frozenset(
