@@ -14,6 +14,7 @@ urlpatterns = [
     path("clients/", include("careledger.advice.urls")),  # <uuid>/advice/
     path("clients/", include("careledger.booking.urls")),  # <uuid>/bookings/
     path("clients/", include("careledger.followup.client_urls")),  # <uuid>/followup/
+    path("clients/", include("careledger.sharing.urls")),  # <uuid>/shares/
     path("clients/", include("careledger.clients.urls")),
     path("account/", include("careledger.accounts.urls")),
     path("portal/", include("careledger.portal.urls")),
@@ -26,6 +27,7 @@ urlpatterns = [
     path("config/", include("careledger.tagging.config_urls")),  # tag-rules/
     path("config/", include("careledger.assessment.config_urls")),  # risk-models/
     path("config/", include("careledger.advice.config_urls")),  # advice/
+    path("config/", include("careledger.sharing.config_urls")),  # partners/
     path("config/", include("careledger.booking.config_urls")),  # packages/
     path("config/", include("careledger.followup.config_urls")),  # followup-plans/
     path("", include("careledger.web.urls")),

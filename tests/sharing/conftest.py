@@ -8,6 +8,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pytest
+from tests.portal.conftest import eager_tasks, outbox, portal, sign_in  # noqa: F401
 
 from careledger.consent import services as consent_services
 from careledger.consent import text_services

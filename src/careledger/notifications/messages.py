@@ -124,6 +124,7 @@ SHARE_CONFIRM_CODE = MessageTemplate(
 )
 TEMPLATES[SHARE_CONFIRM_CODE.key] = SHARE_CONFIRM_CODE
 
+
 def get(key: str) -> MessageTemplate:
     try:
         return TEMPLATES[key]

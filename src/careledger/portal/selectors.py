@@ -194,6 +194,14 @@ def _rows(account: PortalAccount, entries: list[LedgerEntry]) -> list[AccessRow]
     leaves = [json.loads(entry.leaf) for entry in entries]
     department_ids = {d for leaf in leaves for d in _leaf_departments(leaf)}
     current, recorded, names = _staff({e.actor_id for e in entries}, department_ids, with_names)
+    partners = {
+        e.actor_id for e, leaf in zip(entries, leaves, strict=True) if leaf.get("role") == "partner"
+    }
+    if partners:  # a partner institution (sharing) is named whatever the setting: not a person
+        from careledger.sharing.models import Partner
+
+        rows_ = Partner.objects.filter(id__in=_uuids(partners)).values_list("id", "name")
+        names.update({str(partner_id): name for partner_id, name in rows_})
     mine = str(account.user_id)
     rows = []
     for entry, leaf in zip(entries, leaves, strict=True):

@@ -11,5 +11,6 @@ urlpatterns = [
     path("access-log/", views.access_log, name="access_log"),
     path("access-log/<int:seq>/receipt/", views.receipt, name="receipt"),
     path("", include("careledger.questionnaires.portal_urls")),  # questionnaires/, q/<token>/
+    path("", include("careledger.sharing.portal_urls")),  # shares/, shares/confirm/
     path("", include("careledger.booking.portal_urls")),  # bookings/, bookings/new/, …/change/
 ]

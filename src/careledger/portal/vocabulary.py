@@ -32,12 +32,22 @@ ACTIONS = {
     "portal.receipt.download": _("Downloaded a ledger receipt"),
     "portal.boundary": _("Tried to open a page outside the portal"),
     "portal.access": _("Opening the portal"),
+    # Sharing (careledger.sharing): a partner fetching what you shared, and your shares.
+    "share.fetch": _("A partner institution fetched what you shared"),
+    "share.view": _("Viewed your shares"),
+    "share.grant.create": _("Created a share for you"),
+    "share.grant.request": _("Asked to share your record"),
+    "share.grant.confirm": _("Confirmed a share"),
+    "share.grant.revoke": _("Revoked a share"),
+    "portal.shares.view": _("Viewed your shares"),
+    "fhir.read": _("Read your record through the FHIR interface"),
 }
 
 ROLES = {
     **{role.value: role.label for role in Role},
     "system": _("The system"),
     "anonymous": _("Someone not signed in"),
+    "partner": _("Partner institution"),
 }
 
 PURPOSES = {
@@ -50,6 +60,7 @@ PURPOSES = {
     "portal_login": _("Portal sign-in"),
     "portal": _("Your own use of the portal"),
     "emergency": _("Emergency"),
+    "share": _("Sharing you allowed"),
 }
 
 OUTCOMES = {
@@ -62,6 +73,7 @@ OUTCOMES = {
 REFUSED_ACTIONS = {
     "portal.login": _("A wrong or expired sign-in code was entered"),
     "portal.code.request": _("A sign-in code was asked for but not sent"),
+    "share.fetch": _("A partner institution tried to fetch your record and was refused"),
 }
 
 
