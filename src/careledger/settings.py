@@ -319,6 +319,16 @@ CELERY_BEAT_SCHEDULE["retention-nightly-run"] = {
     "task": "careledger.retention.apply_retention",
     "schedule": crontab(hour=3, minute=30),
 }
+# Check-up booking (careledger.booking): yesterday's unattended bookings become no-shows
+# shortly after midnight; tomorrow's bookings are reminded in the afternoon (both idempotent).
+CELERY_BEAT_SCHEDULE["booking-mark-no-shows"] = {
+    "task": "careledger.booking.mark_no_shows",
+    "schedule": crontab(hour=0, minute=20),
+}
+CELERY_BEAT_SCHEDULE["booking-reminders"] = {
+    "task": "careledger.booking.send_reminders",
+    "schedule": crontab(hour=16, minute=0),
+}
 # Follow-up (careledger.followup): enrolments and the coming days' tasks are generated, SLA
 # breaches escalated and withdrawn channels cancelled every hour (idempotent: a run that finds
 # nothing new writes nothing). Tasks are made this many days ahead of their date.

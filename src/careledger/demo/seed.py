@@ -162,6 +162,10 @@ def seed(client_count: int = 300, *, seed_value: int = 2026) -> dict[str, int]:
             result = do_enrol_clients(actor=users[username], inputs=inputs)
             added += len(result.enrolled)
             rejected += len(result.rejected)  # a synthetic duplicate phone, now and then
+    # Check-up packages, capacity for the next 30 days and some bookings (careledger.booking).
+    from careledger.booking.demo import seed_bookings
+
+    seed_bookings(institution, teams, users)
     return {"clients_added": added, "clients_rejected": rejected, "clients": existing + added}
 
 
