@@ -107,3 +107,38 @@ def test_imported_reports_leave_no_identifier_in_plaintext(world, settings, capl
         assert value not in dump, f"plaintext found in the database: {value[:2]}…"
         assert value not in stored, "plaintext found in a stored file"
         assert value not in caplog.text, "plaintext found in the logs"
+
+
+def test_an_identified_export_leaves_no_identifier_in_plaintext(world, settings, caplog, tmp_path):
+    """An approved export that carries names: its sealed file, the request's justification
+    (free text naming the client), the approval and the logs hold none of it in the clear."""
+    from careledger.exports import services, vault
+
+    settings.CARELEDGER_VAR_DIR = tmp_path
+    caplog.set_level(logging.DEBUG)
+    enrolled = world.enrol(**SECRETS)
+    client = Client.objects.get(pk=enrolled.client_id)
+    export = services.do_request_export(
+        actor=world.manager,
+        data={
+            "purpose": "continuity_of_care",
+            "identifier_fields": ["name", "phone", "address", "document_number"],
+        },
+        justification=f"转诊交接：{SECRETS['name']}，紧急联系人{SECRETS['emergency_contact_name']}",
+    )
+    services.do_approve_export(actor=world.admin, request_id=export.id, mfa_fresh=True)
+    services.run_export(export.id)
+    values = [*SECRETS.values(), client.document_number]
+    dump = dump_database()
+    files = "\n".join(
+        p.read_bytes().decode("utf-8", errors="ignore") for p in tmp_path.rglob("*") if p.is_file()
+    )
+    assert vault.sealed_path(export).exists()
+    for value in values:
+        assert value not in dump and value.encode().hex() not in dump, value[:2]
+        assert value not in files, f"plaintext in a stored file: {value[:2]}…"
+        assert value not in caplog.text
+    data = services.do_download_export(
+        actor=world.manager, request_id=export.id, mfa_fresh=True
+    ).data.decode("utf-8-sig")
+    assert SECRETS["name"] in data and client.document_number in data  # really there, sealed

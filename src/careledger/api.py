@@ -17,6 +17,7 @@ from careledger.accounts.models import ApiToken
 from careledger.clients.api import router as clients_router
 from careledger.clients.models import Client
 from careledger.clients.validation import ValidationFailed
+from careledger.exports.models import ExportRequest
 from careledger.request_context import set_actor
 
 
@@ -58,6 +59,7 @@ api.add_router("/config/tag-rules", "careledger.tagging.api.config_router")
 api.add_router("/config/risk-models", "careledger.assessment.api.config_router")
 api.add_router("/clients/{client_id}/advice", "careledger.advice.api.router")
 api.add_router("/config/advice", "careledger.advice.api.config_router")
+api.add_router("/exports", "careledger.exports.api.router")  # institution-level
 api.add_router("/clients/{client_id}/bookings", "careledger.booking.api.router")
 api.add_router("/bookings/desk", "careledger.booking.api.desk_router")
 api.add_router("/config/packages", "careledger.booking.api.config_router")
@@ -73,6 +75,11 @@ def on_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
 
 @api.exception_handler(Client.DoesNotExist)
 def on_missing(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return api.create_response(request, {"detail": "not found"}, status=404)
+
+
+@api.exception_handler(ExportRequest.DoesNotExist)
+def on_missing_export(request: HttpRequest, exc: Exception) -> HttpResponse:
     return api.create_response(request, {"detail": "not found"}, status=404)
 
 

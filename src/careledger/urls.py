@@ -19,6 +19,7 @@ urlpatterns = [
     path("account/", include("careledger.accounts.urls")),
     path("portal/", include("careledger.portal.urls")),
     path("audit/", include("careledger.audit.urls")),
+    path("exports/", include("careledger.exports.urls")),  # institution-level
     path("imports/", include("careledger.exams.urls")),
     path("bookings/", include("careledger.booking.desk_urls")),  # desk/
     path("followup/", include("careledger.followup.urls")),  # the work queue, tasks

@@ -55,6 +55,10 @@ INSTITUTION_PREFIXES = (
     "config/",
     "api/imports/",
     "api/config/",
+    # Bulk and research exports: requests name purpose and scope, never a client in the route;
+    # each is scoped to the asker's institution; their refusals are in tests/exports.
+    "exports/",
+    "api/exports",
     "followup/",
     "api/followup/",
 )

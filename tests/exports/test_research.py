@@ -24,7 +24,7 @@ def research(world, project, actor=None, **extra):  # type: ignore[no-untyped-de
     scope = {"purpose": "research", "project_id": str(project.id), "observation_codes": [SBP],
              "k": project.k, **extra}  # fmt: skip
     export = services.do_request_export(actor=actor or world.analyst, data=scope, justification=WHY)
-    services.do_approve_export(actor=world.admin, request_id=export.id)
+    services.do_approve_export(actor=world.admin, request_id=export.id, mfa_fresh=True)
     return services.run_export(export.id)
 
 
@@ -83,7 +83,7 @@ def test_pseudonyms_are_stable_within_a_project_and_differ_elsewhere(world, coho
     three = {r[0] for r in table(world, research(world, other))[1]}
     assert not one & three
     bulk = services.do_request_export(actor=world.analyst, data=qi_scope(), justification=WHY)
-    services.do_approve_export(actor=world.auditor, request_id=bulk.id)
+    services.do_approve_export(actor=world.auditor, request_id=bulk.id, mfa_fresh=True)
     four = {r[0] for r in table(world, services.run_export(bulk.id))[1]}
     assert not one & four
 

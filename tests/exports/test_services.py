@@ -40,7 +40,7 @@ def events(export, action: str = "", outcome: str = ""):  # type: ignore[no-unty
 
 
 def approved_and_run(world, export, approver=None):  # type: ignore[no-untyped-def]
-    services.do_approve_export(actor=approver or world.admin, request_id=export.id)
+    services.do_approve_export(actor=approver or world.admin, request_id=export.id, mfa_fresh=True)
     return services.run_export(export.id)
 
 
@@ -83,7 +83,7 @@ def test_the_approval_enqueues_the_job_which_runs_once(
 ):
     export = services.do_request_export(actor=world.doctor, data=qi_scope(), justification=WHY)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        services.do_approve_export(actor=world.auditor, request_id=export.id)
+        services.do_approve_export(actor=world.auditor, request_id=export.id, mfa_fresh=True)
     assert len(callbacks) == 1
     export.refresh_from_db()
     assert export.status == Status.READY
@@ -120,14 +120,14 @@ def test_requester_cannot_approve_their_own_request(world, cohort):
         institution=world.inst, display_name="x",
     )  # fmt: skip
     with pytest.raises(AccessDenied):
-        services.do_approve_export(actor=world.analyst, request_id=export.id)
+        services.do_approve_export(actor=world.analyst, request_id=export.id, mfa_fresh=True)
     assert denied(world.analyst, "role_lacks_permission")
     # An approver's own request is refused to them as approver, too.
     own = services.do_request_export(actor=world.doctor, data=qi_scope(), justification=WHY)
     own.requested_by = outsider_admin
     own.save(update_fields=["requested_by"])
     with pytest.raises(AccessDenied):
-        services.do_approve_export(actor=outsider_admin, request_id=own.id)
+        services.do_approve_export(actor=outsider_admin, request_id=own.id, mfa_fresh=True)
     assert denied(outsider_admin, "own_request")
     assert ExportRequest.objects.get(pk=own.id).status == Status.PENDING
 
@@ -135,7 +135,7 @@ def test_requester_cannot_approve_their_own_request(world, cohort):
 def test_an_approver_of_another_institution_is_refused(world, cohort):
     export = services.do_request_export(actor=world.doctor, data=qi_scope(), justification=WHY)
     with pytest.raises(AccessDenied):
-        services.do_approve_export(actor=cohort.other_admin, request_id=export.id)
+        services.do_approve_export(actor=cohort.other_admin, request_id=export.id, mfa_fresh=True)
     assert denied(cohort.other_admin, "other_institution")
     with pytest.raises(AccessDenied):
         services.do_reject_export(actor=cohort.other_admin, request_id=export.id, note="不同意导出")
@@ -147,7 +147,7 @@ def test_roles_without_export_approve_cannot_approve(world, cohort, who):
     export = services.do_request_export(actor=world.manager_b, data=qi_scope(), justification=WHY)
     user = getattr(world, who)
     with pytest.raises(AccessDenied):
-        services.do_approve_export(actor=user, request_id=export.id)
+        services.do_approve_export(actor=user, request_id=export.id, mfa_fresh=True)
     assert denied(user, "role_lacks_permission")
 
 
@@ -213,7 +213,7 @@ def test_bad_input_gets_a_specific_error(world, cohort):
 
 def test_a_scope_changed_after_approval_is_refused_at_run(world, cohort):
     export = services.do_request_export(actor=world.doctor, data=qi_scope(), justification=WHY)
-    services.do_approve_export(actor=world.admin, request_id=export.id)
+    services.do_approve_export(actor=world.admin, request_id=export.id, mfa_fresh=True)
     scope = dict(export.scope, observation_codes=[SBP, FPG, "2093-3"])
     ExportRequest.objects.filter(pk=export.id).update(scope=scope)  # behind the app's back
     done = services.run_export(export.id)
@@ -228,7 +228,7 @@ def test_changing_the_scope_and_its_hash_together_still_fails_the_sealed_approva
     from careledger.exports.scope import scope_hash
 
     export = services.do_request_export(actor=world.doctor, data=qi_scope(), justification=WHY)
-    approval = services.do_approve_export(actor=world.admin, request_id=export.id)
+    approval = services.do_approve_export(actor=world.admin, request_id=export.id, mfa_fresh=True)
     scope = dict(export.scope, k=2, identified=True, identifier_fields=["name"])
     ExportRequest.objects.filter(pk=export.id).update(scope=scope, scope_sha256=scope_hash(scope))
     ExportApproval.objects.filter(pk=approval.id).update(scope_sha256=scope_hash(scope))
@@ -247,7 +247,7 @@ def test_an_approval_cannot_be_replayed_or_moved_to_another_request(world, cohor
     # Moving: the approval of one request attached to another with the same scope.
     second = services.do_request_export(actor=world.doctor, data=qi_scope(), justification=WHY)
     third = services.do_request_export(actor=world.doctor, data=qi_scope(), justification=WHY)
-    approval = services.do_approve_export(actor=world.admin, request_id=second.id)
+    approval = services.do_approve_export(actor=world.admin, request_id=second.id, mfa_fresh=True)
     ExportApproval.objects.filter(pk=approval.id).update(request=third)
     ExportRequest.objects.filter(pk=third.id).update(status=Status.APPROVED)
     moved = services.run_export(third.id)
@@ -263,7 +263,7 @@ def test_a_decided_request_cannot_be_decided_again_and_rejection_needs_a_reason(
         services.do_reject_export(actor=world.auditor, request_id=export.id, note="")
     services.do_reject_export(actor=world.auditor, request_id=export.id, note="用途与范围不符")
     with pytest.raises(ValidationFailed):
-        services.do_approve_export(actor=world.admin, request_id=export.id)
+        services.do_approve_export(actor=world.admin, request_id=export.id, mfa_fresh=True)
     assert ExportRequest.objects.get(pk=export.id).status == Status.REJECTED
     assert services.run_export(export.id).status == Status.REJECTED
 
@@ -321,4 +321,4 @@ def test_withdrawal_is_the_requesters_and_only_while_pending(world, cohort):
     with pytest.raises(ValidationFailed):
         services.do_withdraw_export(actor=world.doctor, request_id=export.id)
     with pytest.raises(ValidationFailed):
-        services.do_approve_export(actor=world.admin, request_id=export.id)
+        services.do_approve_export(actor=world.admin, request_id=export.id, mfa_fresh=True)

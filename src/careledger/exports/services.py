@@ -254,8 +254,13 @@ def _load_pending(actor: User, request_id: uuid.UUID) -> ExportRequest:
     return export
 
 
-def do_approve_export(*, actor: User, request_id: uuid.UUID, note: str = "") -> ExportApproval:
+def do_approve_export(
+    *, actor: User, request_id: uuid.UUID, mfa_fresh: bool, note: str = ""
+) -> ExportApproval:
+    """Approve (the caller says whether the session passed MFA within the step-up window)."""
     _load_pending(actor, request_id)
+    if not mfa_fresh:
+        raise _deny(actor, Action.EXPORT_APPROVE, "step_up_required", purpose="oversight")
     with transaction.atomic():
         export = ExportRequest.objects.select_for_update().get(pk=request_id)
         if export.status != Status.PENDING:

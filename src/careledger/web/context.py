@@ -31,6 +31,8 @@ NAV = [
     ("booking_config:packages", _("Check-up packages"), Action.PACKAGE_MANAGE, "box-seam"),
     ("followup_config:plans", _("Follow-up plans"), Action.FOLLOWUP_PLAN_MANAGE, "calendar2-week"),
     ("accounts:admin_users", _("Staff accounts"), Action.USER_VIEW, "person-gear"),
+    ("exports:list", _("Data exports"), Action.EXPORT_REQUEST, "box-arrow-up"),
+    ("exports:list", _("Export approvals"), Action.EXPORT_APPROVE, "clipboard-check"),
     ("audit:events", _("Audit log"), Action.AUDIT_VIEW, "journal-text"),
     ("audit:break_glass_queue", _("Emergency access review"), Action.BREAK_GLASS_REVIEW, "unlock"),
     ("audit:alerts", _("Security alerts"), Action.ALERT_MANAGE, "bell"),
