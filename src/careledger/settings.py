@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "careledger.backup",
     "careledger.retention",
     "careledger.followup",
+    "careledger.reports",
     "careledger.web",
     "careledger.demo",
 ]
@@ -214,6 +215,9 @@ CARELEDGER_BREAK_GLASS_MAX_MINUTES = env_int("CARELEDGER_BREAK_GLASS_MAX_MINUTES
 CARELEDGER_NOTIFY_BACKEND = env_str("CARELEDGER_NOTIFY_BACKEND", "console")
 CARELEDGER_OUTBOX_DIR = Path(env_str("CARELEDGER_OUTBOX_DIR", str(VAR_DIR / "outbox")))
 CARELEDGER_SMS_URL = env_str("CARELEDGER_SMS_URL", "")
+# Printed reports: the CJK font embedded (subset) in each PDF; default Debian's fonts-noto-cjk.
+CARELEDGER_REPORT_FONT = env_str("CARELEDGER_REPORT_FONT", "")
+CARELEDGER_REPORT_FONT_FACE = env_str("CARELEDGER_REPORT_FONT_FACE", "Noto Sans CJK SC")
 CARELEDGER_SMS_KEY = env_str("CARELEDGER_SMS_KEY", "")
 CARELEDGER_SMS_TIMEOUT = float(env_str("CARELEDGER_SMS_TIMEOUT", "5"))
 CARELEDGER_SMS_ATTEMPTS = env_int("CARELEDGER_SMS_ATTEMPTS", 3)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("clients/", include("careledger.tagging.urls")),  # <uuid>/tags/
     path("clients/", include("careledger.assessment.urls")),  # <uuid>/risk/
     path("clients/", include("careledger.advice.urls")),  # <uuid>/advice/
+    path("clients/", include("careledger.reports.urls")),  # <uuid>/report/
     path("clients/", include("careledger.booking.urls")),  # <uuid>/bookings/
     path("clients/", include("careledger.followup.client_urls")),  # <uuid>/followup/
     path("clients/", include("careledger.sharing.urls")),  # <uuid>/shares/

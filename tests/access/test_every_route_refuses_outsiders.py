@@ -39,6 +39,7 @@ PUBLIC = {
     "api/openapi.json",
     "api/docs",
     "api/ledger/public-key",
+    "api/reports/public-key",
     "portal/login/",
     "account/reset/<str:token>/",
     "account/reset/new-password/",
@@ -240,6 +241,8 @@ def test_the_care_team_does_get_the_client_routes(world, target, login):
             assert response.status_code == 302 and response["Location"].endswith(
                 f"/clients/{target.id}/tags/"
             )
+        elif url.endswith("/report/pdf"):  # a print names its purpose: without one, a 422
+            assert response.status_code == 422 and "purpose" in response.json()["errors"]
         elif url.endswith("/break-glass/"):  # nothing to break: straight to the record
             assert response.status_code == 302 and response["Location"].endswith(
                 f"/clients/{target.id}/"

@@ -62,6 +62,10 @@ class Action(StrEnum):
     ADVICE_MANAGE = "advice.manage"
     ADVICE_VIEW = "advice.view"
     ADVICE_ISSUE = "advice.issue"
+    # Printed health report (打印健康报告): printing or downloading a client's report PDF, with
+    # a stated purpose, watermarked with the printer and sealed; the care team's clinical roles
+    # (the nurse's copy shows masked identifiers). Admin, auditor and analyst never print.
+    REPORT_PRINT = "report.print"
     # Bulk export with two-person approval (批量导出): institution-level work, never on one
     # client's page. A request names purpose and scope; a second user of the same institution
     # (never the requester) approves; only the requester downloads, with a fresh MFA code.
@@ -147,6 +151,7 @@ CLIENT_ACTIONS = frozenset(
         Action.RISK_ASSESS,
         Action.ADVICE_VIEW,
         Action.ADVICE_ISSUE,
+        Action.REPORT_PRINT,
         Action.BOOKING_VIEW,
         Action.BOOKING_MANAGE,
         Action.BOOKING_CHECKIN,
@@ -219,6 +224,7 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
             Action.RISK_ASSESS,
             Action.ADVICE_VIEW,
             Action.ADVICE_ISSUE,
+            Action.REPORT_PRINT,
             Action.FHIR_READ,
             Action.SHARE_VIEW,
             Action.SHARE_MANAGE,
@@ -261,6 +267,7 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
             Action.RISK_ASSESS,
             Action.ADVICE_VIEW,
             Action.ADVICE_ISSUE,
+            Action.REPORT_PRINT,
             Action.FHIR_READ,
             Action.SHARE_VIEW,
             Action.SHARE_MANAGE,
@@ -295,6 +302,7 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
             Action.TAG_VIEW,
             Action.RISK_VIEW,
             Action.ADVICE_VIEW,
+            Action.REPORT_PRINT,  # masked identifiers in the PDF, as on her pages
             Action.BOOKING_VIEW,
             Action.BOOKING_MANAGE,
             Action.BOOKING_CHECKIN,
