@@ -59,6 +59,10 @@ api.add_router("/config/tag-rules", "careledger.tagging.api.config_router")
 api.add_router("/config/risk-models", "careledger.assessment.api.config_router")
 api.add_router("/clients/{client_id}/advice", "careledger.advice.api.router")
 api.add_router("/config/advice", "careledger.advice.api.config_router")
+api.add_router("/clients/{client_id}/orders", "careledger.store.api.router")
+api.add_router("/payments", "careledger.store.api.payments_router")  # provider callbacks
+api.add_router("/clients/{client_id}/membership", "careledger.membership.api.router")
+api.add_router("/config/membership", "careledger.membership.api.config_router")
 api.add_router("/clients/{client_id}/report", "careledger.reports.api.router")
 api.add_router("/reports", "careledger.reports.api.public_router")  # public key only
 api.add_router("/exports", "careledger.exports.api.router")  # institution-level

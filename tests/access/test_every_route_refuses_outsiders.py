@@ -43,6 +43,8 @@ PUBLIC = {
     "portal/login/",
     "account/reset/<str:token>/",
     "account/reset/new-password/",
+    # Payment providers' callbacks: the provider's signature is the credential (store).
+    "api/payments/<provider>/notify",
 }
 SELF_PREFIXES = ("account/",)
 SELF = {"", "logout/", "teams/"}

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from booking.conftest import make_catalogue, next_open_day  # noqa: F401 (re-exported)
+from booking.conftest import make_catalogue, next_open_day
 from careledger.store.providers.alipay import AlipayConfig, AlipayProvider, signing_string
 from careledger.store.providers.wechat import WeChatPayConfig, WeChatPayProvider
 
@@ -202,6 +202,9 @@ def gold_entitlements(world):  # type: ignore[no-untyped-def]
         actor=world.admin,
         data={"gold": {"annual_checkup": 1, "consultation": 4, "follow_up": 12}},
     )
+
+
+__all__ = ["make_catalogue", "next_open_day", "place"]
 
 
 def place(world, buyer, catalogue, **kw):  # type: ignore[no-untyped-def]

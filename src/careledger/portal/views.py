@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from careledger.membership.selectors import my_membership
 from careledger.portal import rules, selectors, services
 from careledger.portal.forms import CodeForm, PhoneForm
 from careledger.web.middleware import client_ip
@@ -153,7 +154,9 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 @portal_login_required
 def home(request: HttpRequest, account: Any) -> HttpResponse:
     profile, recent = selectors.my_profile(account)
-    return render(request, "portal/home.html", {"profile": profile, "recent": recent})
+    membership = my_membership(account)  # card year and balances (careledger.membership)
+    context = {"profile": profile, "recent": recent, "membership": membership}
+    return render(request, "portal/home.html", context)
 
 
 @require_GET

@@ -31,6 +31,8 @@ from careledger.store.models import (
     OrderLine,
     OrderState,
     OrderTransition,
+    Payment,
+    Refund,
 )
 from careledger.store.transitions import PURPOSE, authorise
 
@@ -216,3 +218,27 @@ def family_of(client: Client) -> list[tuple[uuid.UUID, str, str]]:
     """(relative id, relation, masked name) of the client's linked family members."""
     links = FamilyLink.objects.filter(client=client).select_related("relative")
     return [(link.relative_id, link.relation, mask_name(link.relative.name)) for link in links]
+
+
+def client_money(
+    actor: User, client_id: uuid.UUID | str, kind: str
+) -> list[tuple[uuid.UUID, str, str, dt.datetime]]:
+    """(order id, provider, amount in yuan, when) of the client's payments or refunds."""
+    client = Client.objects.get(pk=client_id)
+    authorise(actor, Action.ORDER_VIEW, client)
+    mine = Q(order__client=client) | Q(order__beneficiary=client)
+    with transaction.atomic():
+        if kind == "payments":
+            rows = [
+                (p.order_id, p.provider, money.format_yuan(p.amount_fen), p.received_at)
+                for p in Payment.objects.filter(mine).order_by("-received_at")[:LIST_LIMIT]
+            ]
+        else:
+            rows = [
+                (r.order_id, r.order.provider, money.format_yuan(r.amount_fen), r.issued_at)
+                for r in Refund.objects.filter(mine)
+                .select_related("order")
+                .order_by("-issued_at")[:LIST_LIMIT]
+            ]
+        _record(actor_of(actor), f"order.{kind}.list", client.id, count=len(rows))
+    return rows

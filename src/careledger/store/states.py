@@ -5,7 +5,8 @@ legal moves must be small, readable and enforced in one place; the service appli
 through `advance()`, and writes each one to the ledger. No Django here.
 
     created ─submit→ awaiting_payment ─pay→ paid ─book→ booked ─fulfil→ fulfilled
-    created | awaiting_payment (| paid | booked with nothing paid) ─cancel→ cancelled;  awaiting_payment ─expire→ expired
+    created | awaiting_payment ─cancel→ cancelled  (paid | booked too, if nothing was paid)
+    awaiting_payment ─expire→ expired
     paid | booked | fulfilled | partially_refunded ─refund_part→ partially_refunded
     paid | booked | fulfilled | partially_refunded ─refund_all→ refunded
 
