@@ -17,6 +17,7 @@ from careledger.accounts.models import ApiToken
 from careledger.clients.api import router as clients_router
 from careledger.clients.models import Client
 from careledger.clients.validation import ValidationFailed
+from careledger.consent.models import Consent, ConsentText
 from careledger.exports.models import ExportRequest
 from careledger.request_context import set_actor
 
@@ -59,6 +60,8 @@ api.add_router("/config/tag-rules", "careledger.tagging.api.config_router")
 api.add_router("/config/risk-models", "careledger.assessment.api.config_router")
 api.add_router("/clients/{client_id}/advice", "careledger.advice.api.router")
 api.add_router("/config/advice", "careledger.advice.api.config_router")
+api.add_router("/clients/{client_id}/consents", "careledger.consent.api.router")
+api.add_router("/config/consents", "careledger.consent.api.config_router")
 api.add_router("/clients/{client_id}/orders", "careledger.store.api.router")
 api.add_router("/payments", "careledger.store.api.payments_router")  # provider callbacks
 api.add_router("/clients/{client_id}/membership", "careledger.membership.api.router")
@@ -82,6 +85,10 @@ def on_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
 @api.exception_handler(Client.DoesNotExist)
 def on_missing(request: HttpRequest, exc: Exception) -> HttpResponse:
     return api.create_response(request, {"detail": "not found"}, status=404)
+
+
+api.add_exception_handler(Consent.DoesNotExist, on_missing)
+api.add_exception_handler(ConsentText.DoesNotExist, on_missing)
 
 
 @api.exception_handler(ExportRequest.DoesNotExist)

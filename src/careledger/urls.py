@@ -12,6 +12,8 @@ urlpatterns = [
     path("clients/", include("careledger.tagging.urls")),  # <uuid>/tags/
     path("clients/", include("careledger.assessment.urls")),  # <uuid>/risk/
     path("clients/", include("careledger.advice.urls")),  # <uuid>/advice/
+    path("clients/", include("careledger.consent.urls")),  # <uuid>/consents/
+    path("clients/", include("careledger.retention.urls")),  # <uuid>/retention/
     path("clients/", include("careledger.store.urls")),  # <uuid>/orders/
     path("clients/", include("careledger.membership.urls")),  # <uuid>/membership/
     path("clients/", include("careledger.reports.urls")),  # <uuid>/report/
@@ -31,6 +33,8 @@ urlpatterns = [
     path("config/", include("careledger.tagging.config_urls")),  # tag-rules/
     path("config/", include("careledger.assessment.config_urls")),  # risk-models/
     path("config/", include("careledger.advice.config_urls")),  # advice/
+    path("config/", include("careledger.consent.config_urls")),  # consents/
+    path("config/", include("careledger.retention.config_urls")),  # retention/
     path("config/", include("careledger.membership.config_urls")),  # membership/
     path("config/", include("careledger.sharing.config_urls")),  # partners/
     path("config/", include("careledger.booking.config_urls")),  # packages/

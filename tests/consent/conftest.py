@@ -8,6 +8,7 @@ import pytest
 
 from careledger.consent import text_services
 from careledger.consent.purposes import Purpose
+from portal.conftest import outbox, portal, sign_in  # noqa: F401 (the portal's fixtures)
 
 
 @pytest.fixture

@@ -119,6 +119,8 @@ def profile(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     except AccessDenied as exc:
         # Outside the care team, a clinical user is offered emergency access (the refusal is
         # already in the ledger); everyone else gets the plain refusal page.
+        if exc.decision.reason == "archived_needs_reason":  # retention: state a reason first
+            return redirect("retention:client", client_id=client_id)
         if exc.decision.reason == "not_in_care_team" and permits(
             request.user.role, Action.BREAK_GLASS
         ):

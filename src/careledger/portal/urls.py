@@ -11,6 +11,7 @@ urlpatterns = [
     path("access-log/", views.access_log, name="access_log"),
     path("access-log/<int:seq>/receipt/", views.receipt, name="receipt"),
     path("", include("careledger.questionnaires.portal_urls")),  # questionnaires/, q/<token>/
+    path("", include("careledger.consent.portal_urls")),  # consents/, consents/confirm/
     path("", include("careledger.store.portal_urls")),  # orders/
     path("", include("careledger.membership.portal_urls")),  # card/
     path("", include("careledger.sharing.portal_urls")),  # shares/, shares/confirm/
