@@ -13,6 +13,11 @@ new route is covered the day it is added. Each route falls in one class, decided
   history (counts), code mappings and import sources (configuration). Each is scoped to the
   asker's institution; their refusals are in their own tests (tests/exams, tests/observations).
   A quarantined result names no client until someone allowed to see the chosen client matches it.
+* FHIR — the FHIR R4 API (fhir/R4/). Partner institutions authenticate by OAuth 2 (client
+  credentials) and reach a client only through that client's share grant; staff use it under the
+  care-team policy; outsiders are refused (401 without credentials, 403 ledgered with them). Its
+  routes take resource types and ids, so `FHIR_URLS` gives each a concrete request; the
+  CapabilityStatement, SMART configuration, published keys and token endpoint are PUBLIC.
 * CLIENT — everything else: routes that reach client data.
 
 The subjects: anonymous; a user of another institution; a clinician of the same institution in
@@ -39,6 +44,11 @@ PUBLIC = {
     "api/openapi.json",
     "api/docs",
     "api/ledger/public-key",
+    # FHIR: what a partner reads before it has a token, and the token endpoint (sharing).
+    "fhir/R4/metadata",
+    "fhir/R4/.well-known/smart-configuration",
+    "fhir/R4/.well-known/jwks.json",
+    "fhir/R4/auth/token",
     "api/reports/public-key",
     "portal/login/",
     "account/reset/<str:token>/",
@@ -50,6 +60,7 @@ SELF_PREFIXES = ("account/",)
 SELF = {"", "logout/", "teams/"}
 OVERSIGHT_PREFIXES = ("audit/", "api/ledger/")
 PORTAL_PREFIXES = ("portal/",)
+FHIR_PREFIXES = ("fhir/R4/",)
 # The follow-up work queue and its tasks: institution-level routes scoped to the asker's care
 # teams (the queue lists only their teams' clients; a task page asks the policy about the
 # task's client). Their refusals: tests/followup/test_followup_access.py.
@@ -88,6 +99,8 @@ def route_class(route: str) -> str:
         return "self"
     if route.startswith(OVERSIGHT_PREFIXES):
         return "oversight"
+    if route.startswith(FHIR_PREFIXES):
+        return "fhir"
     if route.startswith(PORTAL_PREFIXES):
         return "portal"
     if route.startswith(INSTITUTION_PREFIXES):
@@ -157,6 +170,7 @@ def test_every_route_has_a_class_and_public_ones_take_no_client(target):
         "portal",
         "client",
         "institution",
+        "fhir",
     }
     assert f"/clients/{target.id}/" in target.routes("client")
     assert f"/api/clients/{target.id}" in target.routes("client")
@@ -262,3 +276,69 @@ def test_own_pages_still_need_a_login(client):
         assert response.status_code in {302, 405}, route
         if response.status_code == 302:
             assert "/login/" in response["Location"]
+
+
+# FHIR routes → a request that reaches each one's authorisation ({id}: client A's id).
+FHIR_URLS = {
+    "fhir/R4/$share/<grant_id>": ("get", "/fhir/R4/$share/{id}"),
+    "fhir/R4/Patient/<client_id>/$everything": ("get", "/fhir/R4/Patient/{id}/$everything"),
+    "fhir/R4/<rtype>/<rid>": ("get", "/fhir/R4/Patient/{id}"),
+    "fhir/R4/<rtype>": ("get", "/fhir/R4/Observation?patient=Patient/{id}"),
+    "fhir/R4/": ("post", "/fhir/R4/"),
+}
+
+
+def fhir_requests(target):  # type: ignore[no-untyped-def]
+    routes = {r for r in enumerate_routes() if route_class(r) == "fhir"}
+    assert routes == set(FHIR_URLS), "a new FHIR route needs its request in FHIR_URLS"
+    return [(m, url.format(id=target.id)) for m, url in FHIR_URLS.values()]
+
+
+def test_fhir_routes_refuse_outsiders_and_serve_the_care_team(world, target, client, login):
+    from django.test import Client as Http
+    from tests.sharing.conftest import register, token
+
+    from careledger.access.roles import Action, permits
+
+    for method, url in fhir_requests(target):  # anonymous: no credentials, no data
+        response = getattr(Http(), method)(url)
+        assert response.status_code == 401, (method, url)
+        assert not target.leaks(body(response))
+    for who in ("outsider", "manager_b", "admin", "auditor", "analyst"):
+        user = getattr(world, who)
+        http = login(user)
+        for method, url in fhir_requests(target):
+            before = denials(user)
+            response = getattr(http, method)(url, content_type="application/fhir+json")
+            assert not target.leaks(body(response)), (who, url)
+            if method == "post" and permits(user.role, Action.EXAM_IMPORT):
+                # A Bundle import is institution-level: it lands in the asker's own institution.
+                assert response.status_code == 202, (who, url)
+                continue
+            assert response.status_code == 403, (who, method, url, response.status_code)
+            assert denials(user) > before, (who, url)
+    other = Client.objects.get(pk=world.enrol(name="司马青衫").client_id)
+    user_b = portal_user(other)
+    http_b = Http()
+    http_b.force_login(user_b)
+    for method, url in fhir_requests(target):
+        before = denials(user_b)
+        response = getattr(http_b, method)(url)
+        assert response.status_code == 403 and denials(user_b) > before, url
+        assert not target.leaks(body(response))
+    # A partner institution with a valid token but no share grant from client A.
+    partnered = register(world)
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {token(Http(), partnered)}"}
+    for method, url in fhir_requests(target):
+        response = getattr(Http(), method)(url, **bearer)
+        assert response.status_code in {403, 404}, (method, url, response.status_code)
+        assert not target.leaks(body(response))
+    partner_denials = LedgerEntry.objects.filter(
+        actor_id=str(partnered.partner.id), outcome="denied"
+    ).count()
+    assert partner_denials >= 4
+    # The care team reads client A (the $share route is a partner's; the import is a POST).
+    manager = login(world.manager)
+    for _method, url in fhir_requests(target)[1:4]:
+        response = manager.get(url)
+        assert response.status_code == 200, url

@@ -25,6 +25,7 @@ import orjson
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.http.request import RawPostDataException
 from django.urls import reverse
 from django.utils import timezone
 from ninja import NinjaAPI
@@ -199,11 +200,16 @@ def import_bundle(request: HttpRequest) -> HttpResponse:
     from careledger.exams.services import ImportRefused, do_create_import
 
     user = principal_of(request)
-    if len(request.body) > settings.CARELEDGER_IMPORT_MAX_MB * 1024 * 1024:
+    require(user, Action.EXAM_IMPORT, purpose="import")  # a partner is refused here, ledgered
+    try:
+        data = request.body
+    except RawPostDataException:  # a form post, already parsed: not a Bundle
+        return outcome(415, "not-supported", "send the Bundle as application/fhir+json")
+    if len(data) > settings.CARELEDGER_IMPORT_MAX_MB * 1024 * 1024:
         return outcome(413, "too-long", "the Bundle is larger than CARELEDGER_IMPORT_MAX_MB")
     try:
         job = do_create_import(
-            actor=user, filename="fhir-bundle.json", data=request.body, fmt="fhir", channel="fhir"
+            actor=user, filename="fhir-bundle.json", data=data, fmt="fhir", channel="fhir"
         )
     except ImportRefused as exc:
         return outcome(400, "invalid", str(exc))

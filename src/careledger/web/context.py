@@ -28,6 +28,7 @@ NAV = [
     ("questionnaires_config:list", _("Questionnaires"), Action.QUESTIONNAIRE_MANAGE, "ui-checks"),
     ("tagging_config:list", _("Tag rules"), Action.TAG_RULE_MANAGE, "tags"),
     ("advice_config:catalogue", _("Advice catalogue"), Action.ADVICE_MANAGE, "journal-medical"),
+    ("sharing_config:partners", _("Partner institutions"), Action.PARTNER_MANAGE, "building"),
     ("consent_config:list", _("Consent texts"), Action.CONSENT_TEXT_MANAGE, "file-earmark-check"),
     ("retention_config:home", _("Retention and erasure"), Action.RETENTION_MANAGE, "archive"),
     ("retention_config:erasures", _("Erasure approvals"), Action.ERASURE_APPROVE, "trash3"),

@@ -1,0 +1,221 @@
+"""Sharing benchmarks: one section per measurement, each in a fresh database per leg.
+
+* `share` (engineer D): the time to build and sign a share Bundle for a client with 10 years of
+  data — 10 annual check-ups of every quantity indicator in the catalogue (~80 results each,
+  ~800 Observations and 10 DiagnosticReports) plus their Patient — through the real path a
+  partner's `GET /fhir/R4/$share/{grant}` takes (`sharing.services.do_fetch_share`: grant and
+  consent checks, the policy, the row-locked use count, gathering, fhir.resources validation of
+  every resource, the ledger entry with the Bundle digest, the receipt with a freshly signed
+  tree head, the JWS). Goal: < 500 ms. Also the offline check (`verify_share`) of one share.
+* further sections (the de-identified export) are added to `SECTIONS` by their owners.
+
+    .venv/bin/python benchmarks/sharing.py [--section share|all] [--database sqlite|postgres|both]
+                                           [--clients 1000] [--fetches 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from _common import throwaway_env
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return statistics.median(ordered), p95
+
+
+def setup_django() -> None:
+    import django
+
+    os.environ["DJANGO_SETTINGS_MODULE"] = "careledger.settings"
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def share_section(db: str, args: argparse.Namespace) -> None:
+    from stdnum.cn import ric
+
+    from careledger.accounts.models import User
+    from careledger.clients.models import Client
+    from careledger.clients.services import do_enrol_clients
+    from careledger.clients.validation import ClientInput
+    from careledger.consent import services as consent_services
+    from careledger.consent import text_services
+    from careledger.crypto import keyring
+    from careledger.exams import services as exam_services
+    from careledger.exams.parsers.types import ParsedReport, ParsedResult, PatientIds
+    from careledger.exams.pipeline import land_reports
+    from careledger.institutions.models import CareTeam, CareTeamMembership, Department, Institution
+    from careledger.observations import catalogue
+    from careledger.request_context import RequestContext, bound
+    from careledger.sharing import jws, services
+    from careledger.sharing.categories import CATEGORIES
+    from careledger.sharing.principal import PartnerPrincipal
+    from careledger.sharing.verify import verify_share
+
+    label = f"[{db}] share"
+    rng = random.Random(7)
+    inst = Institution.objects.create(code="1001", name="bench")
+    dept = Department.objects.create(institution=inst, name="d")
+    team = CareTeam.objects.create(institution=inst, department=dept, name="t")
+    manager = User.objects.create(username="mgr", role="health_manager", institution=inst)
+    admin = User.objects.create(username="adm", role="institution_admin", institution=inst)
+    CareTeamMembership.objects.create(care_team=team, user=manager)
+
+    def person(i: int) -> ClientInput:
+        birth = dt.date(1950, 1, 1) + dt.timedelta(days=i % 18000)
+        body = f"330102{birth:%Y%m%d}{i // 18000 % 500 * 2 + 1:03d}"
+        return ClientInput(
+            name=f"张{i}",
+            sex="M",
+            birth_date=birth,
+            document_type="resident_id",
+            document_number=body + ric.calc_check_digit(body + "0"),
+            phone=f"139{i:08d}",
+            membership_level="standard",
+            care_team_ids=[team.id],
+        )
+
+    with bound(RequestContext(request_id="bench", channel="cli")):
+        for start in range(0, args.clients, 1000):
+            do_enrol_clients(
+                actor=manager,
+                inputs=[person(i) for i in range(start, min(args.clients, start + 1000))],
+            )
+        target = Client.objects.order_by("created_at").first()
+        keyring.preload([target], ["document_number"])
+        quantity = [i for i in catalogue.all_indicators() if i.kind == "quantity"]
+        reports = []
+        for year in range(10):
+            day = dt.datetime(2016 + year, 6, 1, 8, 30, tzinfo=dt.UTC)
+            results = []
+            for ind in quantity:
+                band = catalogue.reference_range(ind, sex="M", age=60)
+                value = float(band.high) * rng.uniform(0.6, 1.2) if band and band.high else 1.0
+                results.append(
+                    ParsedResult("x", ind.code, "", "LN", f"{value:.2f}", ind.unit_display, "", "")
+                )
+            reports.append(
+                ParsedReport(
+                    year,
+                    "x",
+                    PatientIds(id_number=target.document_number),
+                    f"T{year}",
+                    day,
+                    results,
+                )
+            )
+        job = exam_services.do_create_import(
+            actor=manager,
+            filename="t.csv",
+            data=b"x,y\n1,2\n",
+            source_name="ten-years",
+            fmt="csv",
+            channel="cli",
+            enqueue=False,
+        )
+        tally = land_reports(job=job, reports=reports, actor=manager)
+        registered = services.do_register_partner(
+            actor=admin, name="合作医院", code="H-1", scopes=["system/*.read"]
+        )
+        draft = text_services.do_create_draft(
+            actor=admin, purpose="share_partner", title="共享", body="同意共享。"
+        )
+        text = text_services.do_publish(actor=admin, text_id=draft.id)
+        consent_services.do_record(
+            actor=manager,
+            client_id=target.id,
+            text_id=text.id,
+            method="paper",
+            reference="bench",
+            partner_institution_id=registered.partner.id,
+            partner_name="合作医院",
+        )
+        grant = services.do_create_grant(
+            actor=manager,
+            client_id=target.id,
+            data=services.GrantInput(
+                partner_id=registered.partner.id,
+                categories=list(CATEGORIES),
+                data_from=None,
+                data_to=None,
+                valid_days=30,
+                max_uses=args.fetches + 5,
+            ),
+        )
+        principal = PartnerPrincipal(
+            partner=registered.partner, scopes=frozenset({"system/*.read"})
+        )
+        services.do_fetch_share(principal=principal, grant_id=grant.id, base="https://x/fhir/R4")
+        timings, share = [], None
+        for _ in range(args.fetches):
+            t0 = time.perf_counter()
+            share = services.do_fetch_share(
+                principal=principal, grant_id=grant.id, base="https://x/fhir/R4"
+            )
+            timings.append((time.perf_counter() - t0) * 1000)
+        keys = jws.keys_from_jwks(services.published_keys())
+        t0 = time.perf_counter()
+        result = verify_share(share.token, keys)
+        verify_ms = (time.perf_counter() - t0) * 1000
+    assert result.ok, [(c.name, c.message) for c in result.checks]
+    p50, p95 = percentiles(timings)
+    print(
+        f"{label}: {args.clients} clients enrolled, target with {tally.imported} results over "
+        f"10 years; Bundle of {share.resources} resources, JWS {len(share.token) / 1e6:.2f} MB; "
+        f"build + sign p50 {p50:.0f} ms, p95 {p95:.0f} ms over {args.fetches} fetches "
+        f"(goal < 500 ms); offline verify {verify_ms:.0f} ms"
+    )
+
+
+SECTIONS: dict[str, Callable[[str, argparse.Namespace], None]] = {"share": share_section}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--section", choices=[*SECTIONS, "all"], default="all")
+    parser.add_argument("--database", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--clients", type=int, default=1000)
+    parser.add_argument("--fetches", type=int, default=30)
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    args, _extra = parser.parse_known_args()
+    if args.child:
+        setup_django()
+        SECTIONS[args.child[1]](args.child[0], args)
+        return
+    print(
+        f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, load {os.getloadavg()}"
+    )
+    legs = ["sqlite", "postgres"] if args.database == "both" else [args.database]
+    sections = list(SECTIONS) if args.section == "all" else [args.section]
+    for section in sections:
+        for leg in legs:
+            with throwaway_env(leg, f"careledger_bench_{section}_{os.getpid()}") as env:
+                if env is None:
+                    continue
+                env["CARELEDGER_LOG_LEVEL"] = "WARNING"
+                subprocess.run(
+                    [sys.executable, __file__, "--child", leg, section, *sys.argv[1:]],
+                    env=env,
+                    check=True,
+                    cwd=ROOT,
+                )
+
+
+if __name__ == "__main__":
+    main()
