@@ -179,6 +179,8 @@ def test_profile_is_full_for_the_manager_and_masked_for_the_nurse(world, login, 
     assert "客户档案" in html and "张三明" in html and record.phone in html
     assert enrolled.card_number in html and "变更记录" in html and "开卡建档" in html
     assert reverse("clients:edit", args=[enrolled.client_id]) in html
+    for section in ("questionnaires:list", "advice:sheet", "assessment:risk", "records:record"):
+        assert reverse(section, args=[enrolled.client_id]) in html, section
     html = page(login(world.nurse), url)
     assert "张*明" in html and "张三明" not in html
     assert record.phone not in html and f"{record.phone[:3]}****{record.phone[-4:]}" in html
