@@ -142,3 +142,38 @@ def test_an_identified_export_leaves_no_identifier_in_plaintext(world, settings,
         actor=world.manager, request_id=export.id, mfa_fresh=True
     ).data.decode("utf-8-sig")
     assert SECRETS["name"] in data and client.document_number in data  # really there, sealed
+
+
+def test_store_invoice_details_and_notes_leave_no_plaintext(world, caplog):
+    """发票 title, tax number and e-mail, refund notes and entitlement notes are sealed."""
+    from booking.conftest import make_catalogue, next_open_day
+
+    from careledger.membership import services as membership
+    from careledger.store import payments
+    from careledger.store import services as store
+
+    caplog.set_level(logging.DEBUG)
+    catalogue = make_catalogue(world)
+    client = Client.objects.get(pk=world.enrol(**SECRETS).client_id)
+    order = store.do_place_order(
+        actor=world.manager,
+        client_id=client.id,
+        version_id=catalogue.version.id,
+        branch_id=catalogue.branch.id,
+        day=next_open_day(catalogue.branch),
+    )
+    kw = {"actor": world.manager, "client_id": client.id, "order_id": order.id}
+    payments.do_confirm_desk_payment(**kw, amount=order.total_fen)
+    invoice = ("欧阳明月健康科技有限公司", "91330106MA2CFWXX1B", "ouyang.mingyue@example.com")
+    store.do_request_invoice(
+        **kw, kind="company", title=invoice[0], tax_number="91110000600037341L", email=invoice[2]
+    )
+    payments.do_refund(**kw, amount=100, reason_code="other", note="欧阳明月要求退胃镜加项")
+    membership.do_set_level_table(actor=world.admin, data={"gold": {"consultation": 1}})
+    membership.do_redeem(
+        actor=world.manager, client_id=client.id, kind="consultation", note="欧阳明月复诊咨询"
+    )
+    dump = dump_database()
+    for value in ("欧阳明月", "91110000600037341L", invoice[2], "要求退胃镜", "复诊咨询"):
+        assert value not in dump, f"plaintext found in the database: {value[:2]}…"
+        assert value not in caplog.text
