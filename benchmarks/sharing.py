@@ -36,6 +36,9 @@ from _common import throwaway_env
 ROOT = Path(__file__).resolve().parent.parent
 
 
+NAME_CHARS = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红建国志文海燕鹏飞宇晨浩然子轩"
+
+
 def percentiles(samples: list[float]) -> tuple[float, float]:
     ordered = sorted(samples)
     p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
@@ -86,7 +89,7 @@ def share_section(db: str, args: argparse.Namespace) -> None:
         birth = dt.date(1950, 1, 1) + dt.timedelta(days=i % 18000)
         body = f"330102{birth:%Y%m%d}{i // 18000 % 500 * 2 + 1:03d}"
         return ClientInput(
-            name=f"张{i}",
+            name="张" + NAME_CHARS[i % 40] + NAME_CHARS[i // 40 % 40],
             sex="M",
             birth_date=birth,
             document_type="resident_id",
@@ -277,7 +280,10 @@ def deid_section(db: str, args: argparse.Namespace) -> None:
         written = seed_results(institution_id=inst.id, years=3, rng=rng)
         print(f"{label} seeded: {written} observations in {time.perf_counter() - started:.0f} s")
         draft = text_services.do_create_draft(
-            actor=admin, purpose="research", title="科研同意书", body="同意去标识化科研使用。"
+            actor=admin,
+            purpose="research",
+            title="科研使用知情同意书",
+            body="同意去标识化科研使用。",
         )
         text = text_services.do_publish(actor=admin, text_id=draft.id)
         consented = _bulk_consents(
