@@ -123,3 +123,23 @@ def test_backup_command_prints_where_it_wrote(var, tmp_path, capsys):  # type: i
     assert '"path"' in capsys.readouterr().out
     call_command("backup", "verify", str(out))
     assert '"ok": true' in capsys.readouterr().out
+
+
+def test_a_client_erased_after_the_backup_stays_erased_after_restoring_it(var, tmp_path):  # type: ignore[no-untyped-def]
+    from careledger.clients.models import Client
+    from careledger.crypto.models import DataKey
+    from careledger.retention import services as retention
+
+    world = populate()
+    member = world.enrol()
+    result = archive.create_backup(tmp_path / "b.clbk")
+    request = retention.do_request_erasure(
+        actor=world.manager, client_id=member.client_id, ground="client_request"
+    )
+    retention.do_decide_erasure(actor=world.admin, request_id=request.id, approve=True)
+    restored = archive.restore_backup(result.path)
+    assert restored.erasures_replayed == 1
+    assert Client.objects.get(pk=member.client_id).status == "erased"
+    assert not DataKey.objects.filter(owner_id=member.client_id, destroyed_at__isnull=True).exists()
+    report = verify()
+    assert report.ok, report.problems

@@ -38,10 +38,11 @@ def test_give_list_withdraw_and_export(world, member, texts, login):  # type: ig
     assert body["purpose"] == "followup_phone" and body["in_force"] and "reference" not in body
     listed = http.get(base(member.client_id)).json()
     assert listed["in_force"] == ["followup_phone"]
+    assert [c["id"] for c in http.get(f"{base(member.client_id)}/withdraw").json()] == [body["id"]]
     withdrawn = post(
         http,
-        f"{base(member.client_id)}/{body['id']}/withdraw",
-        {"method": "paper", "reference": "x"},
+        f"{base(member.client_id)}/withdraw",
+        {"consent_id": body["id"], "method": "paper", "reference": "x"},
     )
     assert withdrawn.status_code == 200 and not withdrawn.json()["in_force"]
     assert not selectors.has_consent(client_id=member.client_id, purpose="followup_phone")

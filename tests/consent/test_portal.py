@@ -33,9 +33,11 @@ PHONE = "13911112222"
 
 def give(p, text, outbox, *, code=None):  # type: ignore[no-untyped-def]
     http = p.http
-    assert "我同意，发送验证码" in http.get(f"/portal/consents/give/{text.id}/").content.decode()
+    assert (
+        "我同意，发送验证码" in http.get(f"/portal/consents/give/?text={text.id}").content.decode()
+    )
     with p.capture(execute=True):
-        response = http.post(f"/portal/consents/give/{text.id}/")
+        response = http.post("/portal/consents/give/", {"text": str(text.id)})
     assert response["Location"] == "/portal/consents/confirm/"
     typed = code or sent_codes(outbox)[-1]
     with p.capture(execute=True):
@@ -55,7 +57,7 @@ def test_a_client_gives_a_consent_confirmed_by_sms_and_withdraws_it(world, texts
     challenge = ConsentChallenge.objects.get()
     code = sent_codes(outbox)[-1]
     assert code not in challenge.code_hash and len(challenge.code_hash) == 64  # HMAC only
-    p.http.post(f"/portal/consents/{consent.id}/withdraw/")
+    p.http.post("/portal/consents/withdraw/", {"consent": str(consent.id)})
     assert not selectors.has_consent(client_id=member.client_id, purpose="followup_sms")
     assert LedgerEntry.objects.filter(
         action="consent.withdraw", client_id=str(member.client_id)
@@ -84,7 +86,7 @@ def test_an_expired_code_gives_nothing(world, texts, sign_in, outbox):  # type: 
     member = world.enrol(phone=PHONE)
     p = sign_in(PHONE)
     with p.capture(execute=True):
-        p.http.post(f"/portal/consents/give/{texts[Purpose.RESEARCH].id}/")
+        p.http.post("/portal/consents/give/", {"text": str(texts[Purpose.RESEARCH].id)})
     ConsentChallenge.objects.update(expires_at=timezone.now() - dt.timedelta(seconds=1))
     response = p.http.post("/portal/consents/confirm/", {"code": sent_codes(outbox)[-1]})
     assert "验证码已过期" in response.content.decode()
@@ -102,7 +104,7 @@ def test_a_client_cannot_withdraw_or_confirm_for_someone_else(world, texts, sign
         reference="x",
     )
     b = sign_in("13933334444")
-    assert b.http.post(f"/portal/consents/{theirs.id}/withdraw/").status_code == 404
+    assert b.http.post("/portal/consents/withdraw/", {"consent": str(theirs.id)}).status_code == 404
     assert selectors.has_consent(client_id=a.client_id, purpose="research")
     assert LedgerEntry.objects.filter(action="consent.withdraw", outcome="denied").exists()
     # A text of another institution is not offered.
@@ -116,7 +118,7 @@ def test_a_client_cannot_withdraw_or_confirm_for_someone_else(world, texts, sign
         actor=other_admin, purpose="research", title="t", body="b"
     )
     text_services.do_publish(actor=other_admin, text_id=foreign.id)
-    assert b.http.get(f"/portal/consents/give/{foreign.id}/").status_code == 404
+    assert b.http.get(f"/portal/consents/give/?text={foreign.id}").status_code == 404
 
 
 def test_staff_are_kept_out_of_the_portal_consents(world, login):  # type: ignore[no-untyped-def]

@@ -38,13 +38,13 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from careledger.backup import stream
 from careledger.crypto import keyring
 from careledger.ledger import services as ledger
-from careledger.ledger.models import LedgerHead
+from careledger.ledger.models import LedgerEntry, LedgerHead
 
 SUFFIX = ".clbk"
 SQLITE_MEMBER = "database/careledger.sqlite3"
@@ -357,12 +357,45 @@ class RestoreResult:
     files: int
     tables: int
     ledger_size: int
+    erasures_replayed: int = 0
+
+
+SHREDDING = ("retention.erasure.execute", "retention.anonymise")
+
+
+def _shredded_since(size: int) -> list[tuple[str, str]]:
+    """Clients erased or anonymised in the live ledger after the backup was taken (by the
+    backup's ledger size): a restore must not bring their data keys back."""
+    try:
+        rows = (
+            LedgerEntry.objects.filter(seq__gte=size, action__in=SHREDDING)
+            .exclude(client_id="")
+            .order_by("seq")
+            .values_list("client_id", "action")
+        )
+        return list(rows)
+    except DatabaseError:  # nothing live to read (a wiped or fresh database)
+        return []
+
+
+def _replay_shredding(found: list[tuple[str, str]]) -> int:
+    from careledger.retention import services as retention
+
+    done = 0
+    for client_id, action in found:
+        if action == "retention.anonymise":
+            done += retention.do_anonymise(client_id=uuid.UUID(client_id))
+        else:
+            done += retention.do_replay_erasure(client_id=uuid.UUID(client_id))
+    return done
 
 
 def restore_backup(path: Path, *, include_files: bool = True) -> RestoreResult:
-    """Verify the archive completely, then replace the database and the stored files."""
+    """Verify the archive completely, then replace the database and the stored files; then
+    erase again whoever was erased after the backup was taken."""
     with _private_dir("restore-") as staging:
         manifest = _stage(path, staging)  # raises ArchiveError before anything is touched
+        replay = _shredded_since(int(manifest.get("ledger", {}).get("size", 0)))
         vendor = manifest.get("database")
         if vendor != _vendor():
             raise BackupError("database_mismatch", f"archive holds {vendor}, this is {_vendor()}")
@@ -390,6 +423,7 @@ def restore_backup(path: Path, *, include_files: bool = True) -> RestoreResult:
     if differing:
         raise BackupError("row_count_mismatch", f"tables differ after restore: {differing[:10]}")
     state = manifest.get("ledger", {})
+    replayed = _replay_shredding(replay)
     with transaction.atomic():
         ledger.record(
             actor=ledger.SYSTEM,
@@ -397,7 +431,11 @@ def restore_backup(path: Path, *, include_files: bool = True) -> RestoreResult:
             purpose="backup",
             resource_type="Backup",
             resource_id=str(manifest.get("archive_id", "")),
-            detail={"members": len(manifest["members"]), "ledger_size": state.get("size", 0)},
+            detail={
+                "members": len(manifest["members"]),
+                "ledger_size": state.get("size", 0),
+                "erasures_replayed": replayed,
+            },
         )
     return RestoreResult(
         archive_id=str(path.name),
@@ -406,4 +444,5 @@ def restore_backup(path: Path, *, include_files: bool = True) -> RestoreResult:
         files=restored_files,
         tables=len(counts),
         ledger_size=int(state.get("size", 0)),
+        erasures_replayed=replayed,
     )

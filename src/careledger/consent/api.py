@@ -1,8 +1,8 @@
 """Consent routes of the JSON API.
 
 `router`, mounted at /api/clients/{client_id}/consents: the history (GET) and a consent given
-at the desk (POST) on the same path; a withdrawal (POST /{consent_id}/withdraw, GET answers
-the one consent); the history as a FHIR R4 Bundle of Consent resources (GET /fhir).
+at the desk (POST) on the same path; a withdrawal (POST /withdraw naming the consent; GET lists
+those in force); the history as a FHIR R4 Bundle of Consent resources (GET /fhir).
 `config_router`, mounted at /api/config/consents: consent texts (list, create a draft, read,
 update a draft, publish, retire). Separate input and output schemas per resource (the sealed
 desk reference is never in an output schema). Thin wrappers over the pages' selectors and
@@ -49,6 +49,7 @@ class ConsentCreate(Schema):
 
 
 class ConsentWithdraw(Schema):
+    consent_id: uuid.UUID
     method: str
     reference: str
 
@@ -106,33 +107,24 @@ def consents_fhir(request: HttpRequest, client_id: Path[uuid.UUID]) -> dict[str,
     return selectors.client_consents_fhir(request.user, client_id)  # type: ignore[arg-type]
 
 
-def _own(request: HttpRequest, client_id: uuid.UUID, consent_id: uuid.UUID) -> Consent:
+@router.get("/withdraw", response=list[ConsentRead])
+def withdrawable(request: HttpRequest, client_id: Path[uuid.UUID]) -> list[ConsentRead]:
+    """The consents in force, i.e. what a withdrawal may name."""
     data = selectors.client_consents(request.user, client_id)  # type: ignore[arg-type]
-    for row in data.consents:
-        if row.id == consent_id:
-            return row
-    raise Consent.DoesNotExist
+    return [_read(c) for c in data.in_force]
 
 
-@router.get("/{consent_id}/withdraw", response=ConsentRead)
-def one_consent(
-    request: HttpRequest, client_id: Path[uuid.UUID], consent_id: Path[uuid.UUID]
-) -> ConsentRead:
-    return _read(_own(request, client_id, consent_id))
-
-
-@router.post("/{consent_id}/withdraw", response=ConsentRead)
+@router.post("/withdraw", response=ConsentRead)
 def withdraw_consent(
-    request: HttpRequest,
-    payload: ConsentWithdraw,
-    client_id: Path[uuid.UUID],
-    consent_id: Path[uuid.UUID],
+    request: HttpRequest, payload: ConsentWithdraw, client_id: Path[uuid.UUID]
 ) -> ConsentRead:
-    if not Consent.objects.filter(pk=consent_id, client_id=client_id).exists():
+    if not Consent.objects.filter(pk=payload.consent_id, client_id=client_id).exists():
+        # Authorise first, so an outsider learns nothing from "no such consent".
+        selectors.client_consents(request.user, client_id)  # type: ignore[arg-type]
         raise Consent.DoesNotExist
     row = services.do_withdraw(
         actor=request.user,  # type: ignore[arg-type]
-        consent_id=consent_id,
+        consent_id=payload.consent_id,
         method=payload.method,
         reference=payload.reference,
     )

@@ -1,4 +1,5 @@
-"""Portal routes of consent (included by careledger.portal.urls): no client id."""
+"""Portal routes of consent (included by careledger.portal.urls): no id in any route (the
+text and the consent come as parameters and are looked up within the signed-in client)."""
 
 from django.urls import path
 
@@ -7,7 +8,7 @@ from careledger.consent import portal_views
 app_name = "consent"
 urlpatterns = [
     path("consents/", portal_views.my_consents, name="list"),
-    path("consents/give/<uuid:text_id>/", portal_views.give, name="give"),
+    path("consents/give/", portal_views.give, name="give"),  # ?text=<id>
     path("consents/confirm/", portal_views.confirm, name="confirm"),
-    path("consents/<uuid:consent_id>/withdraw/", portal_views.withdraw, name="withdraw"),
+    path("consents/withdraw/", portal_views.withdraw, name="withdraw"),  # POST consent=<id>
 ]

@@ -14,7 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from careledger.clients.validation import ValidationFailed
 from careledger.consent import labels, selectors, services
@@ -54,7 +54,11 @@ def _text(account: Any, text_id: uuid.UUID) -> ConsentText:
 
 @portal_login_required
 @require_http_methods(["GET", "POST"])
-def give(request: HttpRequest, account: Any, text_id: uuid.UUID) -> HttpResponse:
+def give(request: HttpRequest, account: Any) -> HttpResponse:
+    try:
+        text_id = uuid.UUID(request.GET.get("text") or request.POST.get("text") or "")
+    except ValueError:
+        return redirect(reverse("portal:consent:list"))
     text = _text(account, text_id)
     partners = (
         partner_choices(account.client.institution_id) if text.purpose == "share_partner" else []
@@ -73,7 +77,7 @@ def give(request: HttpRequest, account: Any, text_id: uuid.UUID) -> HttpResponse
         except (ValidationFailed, ValueError) as exc:
             if isinstance(exc, ValidationFailed):
                 flash_errors(request, exc)
-            return redirect(reverse("portal:consent:give", args=[text.id]))
+            return redirect(f"{reverse('portal:consent:give')}?text={text.id}")
         request.session[CHALLENGE] = str(challenge.id)
         return redirect(reverse("portal:consent:confirm"))
     return render(
@@ -133,10 +137,15 @@ def confirm(request: HttpRequest, account: Any) -> HttpResponse:
 
 
 @portal_login_required
-@require_POST
-def withdraw(request: HttpRequest, account: Any, consent_id: uuid.UUID) -> HttpResponse:
+@require_http_methods(["GET", "POST"])
+def withdraw(request: HttpRequest, account: Any) -> HttpResponse:
+    if request.method == "GET":  # the form lives on the list
+        return redirect(reverse("portal:consent:list"))
     try:
+        consent_id = uuid.UUID(request.POST.get("consent", ""))
         services.do_withdraw_portal(account=account, consent_id=consent_id)
+    except ValueError:
+        raise Http404 from None
     except Consent.DoesNotExist:
         raise Http404 from None
     except ValidationFailed as exc:

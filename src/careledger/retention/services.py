@@ -402,6 +402,27 @@ def do_decide_erasure(
     return request
 
 
+def do_replay_erasure(*, client_id: uuid.UUID) -> bool:
+    """Erase again a client erased after the backup that was just restored (the restored
+    database still has their data key): the system shreds, the ledger says why."""
+    now = timezone.now()
+    with transaction.atomic():
+        client = Client.objects.select_for_update().filter(pk=client_id).first()
+        if client is None or client.status == ClientStatus.ERASED:
+            return False
+        keys, ended = _shred(client, ClientStatus.ERASED, now)
+        _event(
+            ledger.SYSTEM,
+            "retention.erasure.replay",
+            client,
+            resource_type="Client",
+            resource_id=str(client.id),
+            detail={"keys_destroyed": keys, "consents_ended": len(ended)},
+            sealed=[client, *ended],
+        )
+    return True
+
+
 # --- the nightly run -------------------------------------------------------------------------
 
 

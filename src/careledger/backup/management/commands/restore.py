@@ -56,6 +56,7 @@ class Command(BaseCommand):
                 "files": result.files,
                 "tables": result.tables,
                 "ledger_size_at_backup": result.ledger_size,
+                "erasures_replayed": result.erasures_replayed,
             }
             if not options["skip_ledger_verify"]:
                 from careledger.ledger.verify import verify
