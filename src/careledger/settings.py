@@ -218,6 +218,8 @@ CARELEDGER_SMS_URL = env_str("CARELEDGER_SMS_URL", "")
 # Printed reports: the CJK font embedded (subset) in each PDF; default Debian's fonts-noto-cjk.
 CARELEDGER_REPORT_FONT = env_str("CARELEDGER_REPORT_FONT", "")
 CARELEDGER_REPORT_FONT_FACE = env_str("CARELEDGER_REPORT_FONT_FACE", "Noto Sans CJK SC")
+# A cached cut of that face to the common characters (var/cache/fonts), built once: faster prints.
+CARELEDGER_REPORT_FONT_CUT = env_bool("CARELEDGER_REPORT_FONT_CUT", True)
 CARELEDGER_SMS_KEY = env_str("CARELEDGER_SMS_KEY", "")
 CARELEDGER_SMS_TIMEOUT = float(env_str("CARELEDGER_SMS_TIMEOUT", "5"))
 CARELEDGER_SMS_ATTEMPTS = env_int("CARELEDGER_SMS_ATTEMPTS", 3)

@@ -66,7 +66,10 @@ def pdf_text(pdf: bytes, tmp_path: Path) -> str:
     path = tmp_path / "report.pdf"
     path.write_bytes(pdf)
     return subprocess.run(  # noqa: S603 (fixed argv, our own temporary file)
-        ["pdftotext", "-layout", str(path), "-"],  # noqa: S607 capture_output=True, check=True, text=True
+        ["pdftotext", "-layout", str(path), "-"],  # noqa: S607
+        capture_output=True,
+        check=True,
+        text=True,
     ).stdout
 
 

@@ -120,3 +120,42 @@ def test_a_client_with_nothing_recorded_gets_none_recorded_sections(tmp_path):
     pdf, _seal, _keys = _print(doc)
     text = pdf_text(pdf, tmp_path)
     assert text.count("暂无记录") == 7
+
+
+def test_the_common_cut_is_used_only_when_it_covers_the_document(tmp_path):
+    """A cut of a face to GB 2312 and friends (built here from DejaVu, which is quick to cut):
+    used for ordinary text, the full face for a character outside the common set."""
+    dejavu = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+    if not dejavu.is_file():
+        pytest.skip("no DejaVu font to cut")
+    full = fonts.FontChoice(str(dejavu), 0, "DejaVu Sans")
+    assert fonts.with_common_cut(full, tmp_path) == full  # not built yet: the full face
+    built = fonts.build_common_cut(full, tmp_path)
+    assert built.is_file() and built.stat().st_size < dejavu.stat().st_size
+    assert fonts.build_common_cut(full, tmp_path) == built  # once
+    cut = fonts.with_common_cut(full, tmp_path)
+    assert cut.for_text(set("张三 Health 123 ■")) == (str(built), 0)
+    assert cut.for_text(set("王䶮")) == (str(dejavu), 0)  # 䶮 is not in GB 2312
+    assert "喆" not in fonts.common_charset() or "喆".encode("gb2312")
+
+
+def test_the_cut_and_the_full_face_draw_the_same_pages():
+    """What the verifier relies on: a report drawn with the cut and the full face has the same
+    drawing instructions (fpdf2 numbers the glyphs it embeds itself)."""
+    doc = sample()
+    full = need_font()
+    key = Ed25519PrivateKey.generate()
+    canonical = document.canonical_json(doc)
+    seal = make_seal(canonical, print_id=doc["print"]["id"], key_id=KEY_ID, sign=key.sign,
+                     renderer=render.RENDERER)  # fmt: skip
+    from careledger.reports.verify import page_drawings
+
+    def drawings(choice):  # type: ignore[no-untyped-def]
+        return page_drawings(PdfReader(io.BytesIO(render.render(doc, canonical, seal, choice))))
+
+    from django.conf import settings
+
+    cache = Path(settings.CARELEDGER_VAR_DIR) / "cache" / "fonts"
+    if not fonts.with_common_cut(full, cache).common_path:
+        pytest.skip("the common cut of the CJK face is not built here (report prepare-font)")
+    assert drawings(fonts.with_common_cut(full, cache)) == drawings(full)

@@ -14,11 +14,14 @@ commits: a print that is not in the ledger never leaves.
 from __future__ import annotations
 
 import re
+import threading
 import uuid
 import zoneinfo
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import structlog
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -40,6 +43,7 @@ from careledger.reports.seal import make_seal
 KEY_PURPOSE = "report-seal"  # the signing key's purpose (its own key, published on its own)
 PRINT = Action.REPORT_PRINT
 PREVIEW_EVENT = "report.preview"
+log = structlog.get_logger("careledger.reports")
 _PAGE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
 
 
@@ -53,7 +57,34 @@ class PrintedReport:
 
 
 def font() -> fonts.FontChoice:
-    return fonts.choose(settings.CARELEDGER_REPORT_FONT, settings.CARELEDGER_REPORT_FONT_FACE)
+    """The configured face; with its cut to the common characters once that is built (the
+    first call starts building it in the background, so no print waits for it)."""
+    chosen = fonts.choose(settings.CARELEDGER_REPORT_FONT, settings.CARELEDGER_REPORT_FONT_FACE)
+    cache = Path(settings.CARELEDGER_VAR_DIR) / "cache" / "fonts"
+    ready = fonts.with_common_cut(chosen, cache)
+    if not ready.common_path and settings.CARELEDGER_REPORT_FONT_CUT:
+        _start_cut(chosen, cache)
+    return ready
+
+
+_CUTTING: set[str] = set()
+_CUT_LOCK = threading.Lock()
+
+
+def _start_cut(chosen: fonts.FontChoice, cache: Path) -> None:
+    key = str(fonts.cut_path(chosen, cache))
+    with _CUT_LOCK:
+        if key in _CUTTING:
+            return
+        _CUTTING.add(key)
+
+    def build() -> None:
+        try:
+            fonts.build_common_cut(chosen, cache)
+        except Exception:  # a cache only: the full face keeps working
+            log.warning("reports.font_cut_failed", exc_info=True)
+
+    threading.Thread(target=build, name="report-font-cut", daemon=True).start()
 
 
 def check_purpose(purpose: str) -> str:

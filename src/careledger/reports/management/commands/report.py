@@ -1,5 +1,6 @@
 """`careledger report verify FILE [--qr PAYLOAD] [--public-key KEYFILE]` and
-`careledger report public-key`.
+`careledger report public-key`, `careledger report prepare-font` (builds the cached cut of the
+CJK face that makes prints faster; otherwise the first print starts building it).
 
 `verify` checks a printed report's PDF (decision 0024; `careledger.reports.verify` says what is
 checked): the embedded document's hash, the institution's signature, that the pages show what
@@ -18,7 +19,6 @@ import base64
 import json
 from pathlib import Path
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from careledger.reports import fonts, render, verify
@@ -57,8 +57,23 @@ class Command(BaseCommand):
             help="skip drawing the content again to compare the pages (no CJK font here)",
         )
         sub.add_parser("public-key", help="print the report-signing public keys as JSON")
+        sub.add_parser(
+            "prepare-font", help="build the cached cut of the CJK face (faster prints; once)"
+        )
 
     def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+        if options["what"] == "prepare-font":
+            from django.conf import settings
+
+            try:
+                chosen = fonts.choose(
+                    settings.CARELEDGER_REPORT_FONT, settings.CARELEDGER_REPORT_FONT_FACE
+                )
+            except fonts.FontMissing as exc:
+                raise CommandError(str(exc), returncode=1) from None
+            cache = Path(settings.CARELEDGER_VAR_DIR) / "cache" / "fonts"
+            self._out({"font": chosen.name, "cut": str(fonts.build_common_cut(chosen, cache))})
+            return
         if options["what"] == "public-key":
             from careledger.crypto import signing
 
@@ -89,9 +104,9 @@ class Command(BaseCommand):
                 raise CommandError(f"{file}: {exc.strerror}", returncode=2) from None
             redraw = None
             if not options["no_redraw"]:
-                font = fonts.choose(
-                    settings.CARELEDGER_REPORT_FONT, settings.CARELEDGER_REPORT_FONT_FACE
-                )
+                from careledger.reports.services import font as report_font
+
+                font = report_font()
 
                 def redraw(doc, canonical, seal):  # type: ignore[no-untyped-def]
                     return render.render(doc, canonical, seal, font)
