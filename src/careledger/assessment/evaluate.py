@@ -9,7 +9,6 @@ a second run from the same facts is recognised and writes nothing.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -56,10 +55,21 @@ class Evaluation:
     basis: str
 
 
-@functools.cache
+_PLANS: dict[tuple[str, str], tuple[tuple[InputSpec, str, bool], ...]] = {}
+
+
 def _plan(model: RiskModel) -> tuple[tuple[InputSpec, str, bool], ...]:
     """For each input: its spec, the fact that fills it, and whether the value needs converting
-    (computed once per model; the population run fills inputs 1.3 million times)."""
+    (computed once per model; the population run fills inputs 1.3 million times). Keyed by
+    (id, version), not by the model: hashing the frozen dataclass hashed every input spec."""
+    key = (model.id, model.version)
+    plan = _PLANS.get(key)
+    if plan is None:
+        plan = _PLANS[key] = _make_plan(model)
+    return plan
+
+
+def _make_plan(model: RiskModel) -> tuple[tuple[InputSpec, str, bool], ...]:
     return tuple(
         (
             spec,

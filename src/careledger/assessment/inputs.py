@@ -1,8 +1,9 @@
 """The clinical facts risk models read, gathered from the record for one client or a population.
 
 One path for both: `gather(institution, client_ids)` builds a polars frame, one row per client,
-in a fixed number of queries (clients, latest results, highest glucose, conditions, family
-history, lifestyle, medications, questionnaire scores) whatever the number of clients. A single
+in a fixed number of queries (clients, current results — read once, then ranked and maximised
+in polars —, conditions, family history, lifestyle, medications, questionnaire scores) whatever
+the number of clients. A single
 client is the same call with one id, so the page and the nightly run cannot disagree.
 
 Each fact has one documented derivation (`FACTS`); where the record cannot say (vegetables
@@ -32,7 +33,7 @@ from enum import StrEnum
 import polars as pl
 
 from careledger.clients.models import Client
-from careledger.observations.population import highest_values, latest_values
+from careledger.observations.population import current_results, highest_from, latest_from
 from careledger.records.models import (
     ClinicalStatus,
     ConditionEntry,
@@ -170,10 +171,8 @@ def _clients(institution_id, ids, today: dt.date) -> pl.DataFrame:  # type: igno
     )
 
 
-def _observations(institution_id, ids) -> pl.DataFrame:  # type: ignore[no-untyped-def]
-    latest = latest_values(
-        institution_id=institution_id, codes=list(OBSERVATION_CODES.values()), client_ids=ids
-    )
+def _observations(results: pl.DataFrame) -> pl.DataFrame:
+    latest = latest_from(results)
     by_code = {code: name for name, code in OBSERVATION_CODES.items()}
     wide = latest.with_columns(pl.col("code").replace_strict(by_code).alias("fact")).pivot(
         on="fact", index="client_id", values=["value", "effective_at"]
@@ -192,10 +191,8 @@ def _observations(institution_id, ids) -> pl.DataFrame:  # type: ignore[no-untyp
     return wide.with_columns(missing) if missing else wide
 
 
-def _ever_high_glucose(institution_id, ids) -> pl.DataFrame:  # type: ignore[no-untyped-def]
-    highest = highest_values(
-        institution_id=institution_id, codes=list(HIGH_GLUCOSE), client_ids=ids
-    )
+def _ever_high_glucose(results: pl.DataFrame) -> pl.DataFrame:
+    highest = highest_from(results.filter(pl.col("code").is_in(list(HIGH_GLUCOSE))))
     limit = pl.col("code").replace_strict(HIGH_GLUCOSE, return_dtype=pl.Float64)
     return highest.group_by("client_id").agg(
         (pl.col("value") >= limit).any().alias("ever_high_glucose")
@@ -282,9 +279,12 @@ def gather(
     `FACT_SCHEMA`; a fact the record cannot give is null."""
     ids = _ids(client_ids)
     frame = _clients(institution.id, ids, today)
+    # One read of the results for both the latest values and the highest glucose.
+    codes = sorted({*OBSERVATION_CODES.values(), *HIGH_GLUCOSE})
+    results = current_results(institution_id=institution.id, codes=codes, client_ids=ids)
     for part in (
-        _observations(institution.id, ids),
-        _ever_high_glucose(institution.id, ids),
+        _observations(results),
+        _ever_high_glucose(results),
         _record(institution.id, ids),
         _questionnaires(institution.id, ids),
     ):

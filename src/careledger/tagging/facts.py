@@ -1,10 +1,13 @@
 """The facts frame: one row per client, one column per fact the published rules read.
 
 Built in a handful of SQL queries for the whole institution or a set of clients, never a query
-per client: clients (sex, birth date); the latest two current results per (client, indicator)
-by a window function; per-series sums for the slope; active conditions matching the rules'
-ICD-10 prefixes; current medications; the current lifestyle entry; and, from the apps that own
-them, questionnaire scores and risk levels. Only the columns the rules name are read.
+per client: clients (sex, birth date); the current results of the indicators the rules name,
+read once as plain rows (`observations.population.current_results`) and turned into the latest
+two per (client, indicator), the latest flag, the age of the latest and the per-series slope
+by polars (a window function in SQL sorted millions of rows; ADR 0009, Performance); active
+conditions matching the rules' ICD-10 prefixes; current medications; the current lifestyle
+entry; and, from the apps that own them, questionnaire scores and risk levels. Only the columns
+the rules name are read.
 
 Internal: no access check here. Callers are the evaluator (a system task) and the admin's
 preview (authorised, counts only); neither shows a row to anyone.
@@ -24,25 +27,18 @@ import polars as pl
 from django.db import connection
 
 from careledger.clients.models import Client
-from careledger.observations.models import Observation
+from careledger.observations.population import current_results, ranked
 from careledger.observations.trends import DAYS_PER_YEAR, MIN_SLOPE_POINTS, MIN_SLOPE_SPAN_YEARS
 from careledger.records.models import ConditionEntry, LifestyleEntry, MedicationEntry
 from careledger.tagging.rules import LIFESTYLE_NUMBER, LIFESTYLE_TEXT, Fact
 
 CHUNK = 500  # client ids per IN list
 _SERIES_KINDS = {"latest", "previous", "flag", "change", "years_since"}
-_EPOCH = "2000-01-01"
+_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
 
 def _postgres() -> bool:
     return connection.vendor == "postgresql"
-
-
-def _days(column: str) -> str:
-    """SQL for a timestamp column as days since 2000-01-01 (a float), per database."""
-    if _postgres():
-        return f"(EXTRACT(EPOCH FROM {column} - TIMESTAMPTZ '{_EPOCH} 00:00:00+00') / 86400.0)"
-    return f"(julianday({column}) - julianday('{_EPOCH}'))"
 
 
 def _float(column: str) -> str:
@@ -133,59 +129,43 @@ def _code_marks(codes: Sequence[str]) -> str:
     return ", ".join(["%s"] * len(codes))
 
 
-def _series(
-    institution_id: uuid.UUID, codes: list[str], client_ids: Sequence[str] | None, now_days: float
-) -> pl.DataFrame:
+def _series(results: pl.DataFrame, codes: list[str], now: dt.datetime) -> pl.DataFrame:
     """latest/previous value, latest flag and age of the latest result per (client, code)."""
-    table = Observation._meta.db_table
-    current = "is_current" if _postgres() else "is_current = 1"
-    sql = (
-        f"SELECT client_id, code, rn, {_float('value')}, flag, days FROM ("  # noqa: S608
-        f"SELECT client_id, code, value, flag, {_days('effective_at')} AS days, "
-        "ROW_NUMBER() OVER (PARTITION BY client_id, code "
-        "ORDER BY effective_at DESC, created_at DESC) AS rn "
-        f"FROM {table} WHERE {{scope}} AND {current} "
-        f"AND code IN ({_code_marks(codes)})) ranked WHERE rn <= 2"
-    )
-    rows = _query(sql, [_inst(institution_id), *codes], client_ids, "client_id")
-    frame = _frame(
-        rows,
-        {
-            "client_id": pl.Utf8,
-            "code": pl.Utf8,
-            "rn": pl.Int64,
-            "value": pl.Float64,
-            "flag": pl.Utf8,
-            "days": pl.Float64,
-        },
-    )
-    latest = frame.filter(pl.col("rn") == 1)
-    previous = frame.filter(pl.col("rn") == 2).select(
+    mine = results.filter(pl.col("code").is_in(codes))
+    frame = ranked(mine, 2).with_columns(days=_days_since_epoch(pl.col("effective_at")))
+    latest = frame.filter(pl.col("rank") == 1)
+    previous = frame.filter(pl.col("rank") == 2).select(
         "client_id", "code", pl.col("value").alias("previous")
     )
+    now_days = (now - _EPOCH).total_seconds() / 86400
     return latest.join(previous, on=["client_id", "code"], how="left").with_columns(
         years_since=(pl.lit(now_days) - pl.col("days")) / DAYS_PER_YEAR
     )
 
 
-def _slopes(
-    institution_id: uuid.UUID, codes: list[str], client_ids: Sequence[str] | None
-) -> pl.DataFrame:
+def _days_since_epoch(when: pl.Expr) -> pl.Expr:
+    return (when - pl.lit(_EPOCH)).dt.total_microseconds() / 86_400_000_000
+
+
+def _slopes(results: pl.DataFrame, codes: list[str]) -> pl.DataFrame:
     """OLS slope per year of each client's exact current values (as the trend view: at least
-    three values over at least a year), from per-series sums computed by the database."""
-    table = Observation._meta.db_table
-    current = "is_current" if _postgres() else "is_current = 1"
-    t = f"({_days('effective_at')} / {DAYS_PER_YEAR})"
-    v = _float("value")
-    sql = (
-        f"SELECT client_id, code, COUNT(*), SUM({t}), SUM({v}), SUM({t} * {t}), "  # noqa: S608
-        f"SUM({t} * {v}), MIN({t}), MAX({t}) FROM {table} "
-        f"WHERE {{scope}} AND {current} AND value IS NOT NULL AND comparator = '' "
-        f"AND code IN ({_code_marks(codes)}) GROUP BY client_id, code"
+    three values over at least a year), from per-series sums."""
+    t = _days_since_epoch(pl.col("effective_at")) / DAYS_PER_YEAR
+    v = pl.col("value")
+    sums = (
+        results.filter(pl.col("code").is_in(codes) & v.is_not_null() & pl.col("exact"))
+        .with_columns(t=t)
+        .group_by("client_id", "code")
+        .agg(
+            n=pl.len().cast(pl.Float64),
+            st=pl.col("t").sum(),
+            sv=v.sum(),
+            stt=(pl.col("t") * pl.col("t")).sum(),
+            stv=(pl.col("t") * v).sum(),
+            t0=pl.col("t").min(),
+            t1=pl.col("t").max(),
+        )
     )
-    rows = _query(sql, [_inst(institution_id), *codes], client_ids, "client_id")
-    names = ["client_id", "code", "n", "st", "sv", "stt", "stv", "t0", "t1"]
-    frame = _frame(rows, {n: pl.Utf8 if n in ("client_id", "code") else pl.Float64 for n in names})
     n, st, sv, stt, stv = (pl.col(c) for c in ("n", "st", "sv", "stt", "stv"))
     denominator = n * stt - st * st
     slope = (
@@ -197,7 +177,7 @@ def _slopes(
         .then((n * stv - st * sv) / denominator)
         .otherwise(None)
     )
-    return frame.select("client_id", "code", slope.alias("slope"))
+    return sums.select("client_id", "code", slope.alias("slope"))
 
 
 def _wide(frame: pl.DataFrame, wanted: list[Fact], value_of: dict[str, str]) -> pl.DataFrame:
@@ -304,9 +284,12 @@ def build_facts(
     facts: Iterable[Fact],
     client_ids: Sequence[str] | None = None,
     now: dt.datetime,
+    results: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """The facts frame: `client_id` (UUID text) and one column per fact, named `Fact.column`,
-    for every client of the institution (or those of `client_ids` in it)."""
+    for every client of the institution (or those of `client_ids` in it). `results`: the
+    same clients' `observations.population.current_results` when the caller has read them
+    already (the nightly run reads them once for the risk models and the rules)."""
     wanted = {f.column: f for f in facts}
     today = now.date()
     frame = _clients(institution_id, client_ids, today)
@@ -314,10 +297,13 @@ def build_facts(
     for fact in wanted.values():
         kinds.setdefault(fact.kind, []).append(fact)
     series = [f for k in _SERIES_KINDS for f in kinds.get(k, [])]
+    slopes = kinds.get("slope", [])
     parts: list[pl.DataFrame] = []
+    if (series or slopes) and results is None:
+        codes = sorted({f.arg for f in series + slopes})
+        results = current_results(institution_id=institution_id, codes=codes, client_ids=client_ids)
     if series:
-        now_days = (now - dt.datetime(2000, 1, 1, tzinfo=dt.UTC)).total_seconds() / 86400
-        long = _series(institution_id, sorted({f.arg for f in series}), client_ids, now_days)
+        long = _series(results, sorted({f.arg for f in series}), now)
         long = long.with_columns(change=pl.col("value") - pl.col("previous"))
         value_of = {
             "latest": "value",
@@ -327,11 +313,9 @@ def build_facts(
             "years_since": "years_since",
         }
         parts.append(_wide(long, series, value_of))
-    if kinds.get("slope"):
-        codes = sorted({f.arg for f in kinds["slope"]})
-        parts.append(
-            _wide(_slopes(institution_id, codes, client_ids), kinds["slope"], {"slope": "slope"})
-        )
+    if slopes:
+        codes = sorted({f.arg for f in slopes})
+        parts.append(_wide(_slopes(results, codes), slopes, {"slope": "slope"}))
     if kinds.get("has_condition"):
         parts.append(_conditions(institution_id, kinds["has_condition"], client_ids))
     if kinds.get("has_medication"):
