@@ -166,6 +166,10 @@ def seed(client_count: int = 300, *, seed_value: int = 2026) -> dict[str, int]:
     from careledger.booking.demo import seed_bookings
 
     seed_bookings(institution, teams, users)
+    # A research project and an export request awaiting approval (careledger.exports).
+    from careledger.exports.demo import seed_exports
+
+    seed_exports(institution, users)
     # Card-level entitlements and some orders (careledger.membership, careledger.store).
     from careledger.store.demo import seed_store
 
