@@ -171,6 +171,15 @@ def share_section(db: str, args: argparse.Namespace) -> None:
         )
         services.do_fetch_share(principal=principal, grant_id=grant.id, base="https://x/fhir/R4")
         timings, share = [], None
+        if os.environ.get("BENCH_PROFILE") == "share":
+            import cProfile
+            import pstats
+
+            with cProfile.Profile() as profiler:
+                services.do_fetch_share(
+                    principal=principal, grant_id=grant.id, base="https://x/fhir/R4"
+                )
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
         for _ in range(args.fetches):
             t0 = time.perf_counter()
             share = services.do_fetch_share(

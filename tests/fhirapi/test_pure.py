@@ -162,3 +162,12 @@ def test_every_resource_builder_validates_against_fhir_r4():
         validate(resource)
     with pytest.raises(InvalidResource, match="Observation"):
         validate({"resourceType": "Observation", "id": PID, "valueString": 5})
+
+
+def test_a_share_of_ten_years_fits_the_jws_limits():
+    """joserfc's default payload limit is 128 kB; ten years of results is about 1 MB."""
+    private = Ed25519PrivateKey.generate()
+    public = private.public_key().public_bytes_raw()
+    payload = b'{"bundle":"' + b"x" * 3_000_000 + b'"}'
+    token = jws.sign(payload, private_key=private, kid=key_id(public))
+    assert jws.verify(token, public) == payload

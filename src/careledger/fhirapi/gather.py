@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -97,16 +96,24 @@ def observations(
     return out
 
 
-def diagnostic_reports(client: Client, window: Window = NO_WINDOW) -> list[dict[str, Any]]:
+def diagnostic_reports(
+    client: Client,
+    window: Window = NO_WINDOW,
+    *,
+    results: dict[str, list[str]] | None = None,
+) -> list[dict[str, Any]]:
+    """`results` (report id → observation ids) when the caller already read the observations
+    (`gather` does, for a Bundle of both): the report query is then the only one."""
     from careledger.observations.models import Observation, Report
 
     reports = list(_dated(Report.objects.filter(client=client), "effective_at", window))
-    results: dict[uuid.UUID, list[str]] = defaultdict(list)
-    rows = Observation.objects.filter(
-        report_id__in=[r.id for r in reports], is_current=True
-    ).values_list("report_id", "id")
-    for report_id, obs_id in rows.order_by("report_id", "code", "id"):
-        results[report_id].append(str(obs_id))
+    if results is None:
+        results = defaultdict(list)
+        rows = Observation.objects.filter(
+            report_id__in=[r.id for r in reports], is_current=True
+        ).values_list("report_id", "id")
+        for report_id, obs_id in rows.order_by("report_id", "code", "id"):
+            results[str(report_id)].append(str(obs_id))
     return [
         resources.diagnostic_report(
             id=str(r.id),
@@ -116,7 +123,7 @@ def diagnostic_reports(client: Client, window: Window = NO_WINDOW) -> list[dict[
             status=r.status,
             version=r.version,
             source_name=r.source_name,
-            result_ids=results.get(r.id, []),
+            result_ids=results.get(str(r.id), []),
         )
         for r in sorted(reports, key=lambda r: (r.effective_at, str(r.id)))
     ]
@@ -244,7 +251,20 @@ def gather(
     """Every resource of these types, in the order of `TYPES`."""
     wanted = set(types)
     out: list[dict[str, Any]] = []
+    results: dict[str, list[str]] | None = None
     for rtype in TYPES:
-        if rtype in wanted:
-            out.extend(GATHERERS[rtype](client, window))
+        if rtype not in wanted:
+            continue
+        if rtype == "DiagnosticReport" and results is not None:
+            out.extend(diagnostic_reports(client, window, results=results))
+            continue
+        found = GATHERERS[rtype](client, window)
+        if rtype == "Observation":
+            # The reports' results, from the observations just read (one query fewer, and the
+            # ids of ten years of results are not converted twice). Same order as the query.
+            results = defaultdict(list)
+            for obs in sorted(found, key=lambda o: (o["code"]["coding"][0]["code"], o["id"])):
+                report = obs.get("derivedFrom", [{}])[0].get("reference", "")
+                results[report.removeprefix("DiagnosticReport/")].append(obs["id"])
+        out.extend(found)
     return out

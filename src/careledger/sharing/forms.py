@@ -40,7 +40,7 @@ class GrantForm(forms.Form):
     categories = forms.MultipleChoiceField(
         label=_("What to share"),
         choices=[(c, CATEGORY_LABELS[c]) for c in CATEGORIES],
-        widget=forms.CheckboxSelectMultiple,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
     )
     data_from = forms.DateField(label=_("Data from"), required=False)
     data_to = forms.DateField(label=_("Data until"), required=False)
@@ -58,9 +58,9 @@ class CodeForm(forms.Form):
 
 class PartnerForm(forms.Form):
     name = forms.CharField(label=_("Institution name"), max_length=200)
-    code = forms.CharField(label=_("Code"), max_length=32)
+    code = forms.CharField(label=_("Partner code"), max_length=32)
     scopes = forms.MultipleChoiceField(
         label=_("Scopes it may ask for"),
         choices=[(s, s) for s in all_scopes()],
-        widget=forms.CheckboxSelectMultiple,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
     )

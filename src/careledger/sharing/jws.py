@@ -35,6 +35,17 @@ LEDGER_PURPOSE = "ledger-sth"
 PURPOSE_MEMBER = "careledger_purpose"
 
 
+# joserfc refuses payloads over 128 kB by default (a guard against decompression-style abuse);
+# ten years of results is ~1 MB, so the share's own registry allows up to this much.
+MAX_PAYLOAD_BYTES = 64 * 1024 * 1024
+
+
+def _registry() -> jws.JWSRegistry:
+    registry = jws.JWSRegistry(algorithms=[ALGORITHM])
+    registry.max_payload_length = MAX_PAYLOAD_BYTES
+    return registry
+
+
 class JwsError(ValueError):
     """A token that is not a compact JWS we can read (as opposed to one that does not verify)."""
 
@@ -50,7 +61,7 @@ def _unb64url(text: str) -> bytes:
 def sign(payload: bytes, *, private_key: Ed25519PrivateKey, kid: str) -> str:
     key = OKPKey.import_key(private_key)
     header = {"alg": ALGORITHM, "kid": kid, "typ": TYPE, "cty": "json"}
-    return jws.serialize_compact(header, payload, key, algorithms=[ALGORITHM])
+    return jws.serialize_compact(header, payload, key, registry=_registry())
 
 
 def header_of(token: str) -> dict[str, Any]:
@@ -77,7 +88,7 @@ def verify(token: str, public_key: bytes) -> bytes:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return jws.deserialize_compact(token.strip(), key, algorithms=[ALGORITHM]).payload
+            return jws.deserialize_compact(token.strip(), key, registry=_registry()).payload
     except JoseError as exc:
         raise JwsError(f"the JWS signature does not verify ({exc.error})") from exc
     except ValueError as exc:
