@@ -162,6 +162,11 @@ def seed(client_count: int = 300, *, seed_value: int = 2026) -> dict[str, int]:
             result = do_enrol_clients(actor=users[username], inputs=inputs)
             added += len(result.enrolled)
             rejected += len(result.rejected)  # a synthetic duplicate phone, now and then
+    # Published consent texts and desk consents for most clients (careledger.consent), before
+    # the reminders and exports that ask for them.
+    from careledger.consent.demo import seed_consents
+
+    seed_consents(institution, teams, users, ENROLLERS)
     # Check-up packages, capacity for the next 30 days and some bookings (careledger.booking).
     from careledger.booking.demo import seed_bookings
 
