@@ -32,6 +32,26 @@ ACTIONS = {
     "portal.receipt.download": _("Downloaded a ledger receipt"),
     "portal.boundary": _("Tried to open a page outside the portal"),
     "portal.access": _("Opening the portal"),
+    # Store and card entitlements (careledger.store, careledger.membership).
+    "order.create": _("Placed an order for you"),
+    "order.submit": _("Sent your order for payment"),
+    "order.pay": _("Recorded your payment"),
+    "order.book": _("Booked the visit of your order"),
+    "order.fulfil": _("Completed your order"),
+    "order.refund_part": _("Refunded part of your order"),
+    "order.refund_all": _("Refunded your order"),
+    "order.cancel": _("Cancelled your order"),
+    "order.expire": _("Your unpaid order expired"),
+    "order.list": _("Viewed your orders"),
+    "order.view": _("Viewed one of your orders"),
+    "order.invoice.request": _("Saved invoice details for your order"),
+    "payment.start": _("Showed how to pay your order"),
+    "payment.confirm": _("Recorded your payment"),
+    "payment.callback": _("A payment provider reported on your order"),
+    "membership.view": _("Viewed your card entitlements"),
+    "membership.redeem": _("Used one of your card entitlements"),
+    "membership.reverse": _("Gave back a card entitlement"),
+    "portal.membership.view": _("Viewed your card entitlements"),
     # Sharing (careledger.sharing): a partner fetching what you shared, and your shares.
     "share.fetch": _("A partner institution fetched what you shared"),
     "share.view": _("Viewed your shares"),
@@ -48,6 +68,7 @@ ROLES = {
     "system": _("The system"),
     "anonymous": _("Someone not signed in"),
     "partner": _("Partner institution"),
+    "payment_provider": _("Payment provider"),
 }
 
 PURPOSES = {

@@ -117,7 +117,9 @@ def _view(order: Order, *, detail: bool = False, invoice: InvoiceView | None = N
     extra = {}
     if detail:
         extra = {
-            "history": tuple((t.from_state, t.to_state, t.at) for t in order.transitions.all()),
+            "history": tuple(
+                (_label(t.from_state), _label(t.to_state), t.at) for t in order.transitions.all()
+            ),
             "payments": tuple(
                 (p.provider, money.format_yuan(p.amount_fen), p.received_at)
                 for p in order.payments.all()
