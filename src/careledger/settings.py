@@ -215,6 +215,8 @@ CARELEDGER_BREAK_GLASS_MAX_MINUTES = env_int("CARELEDGER_BREAK_GLASS_MAX_MINUTES
 CARELEDGER_NOTIFY_BACKEND = env_str("CARELEDGER_NOTIFY_BACKEND", "console")
 CARELEDGER_OUTBOX_DIR = Path(env_str("CARELEDGER_OUTBOX_DIR", str(VAR_DIR / "outbox")))
 CARELEDGER_SMS_URL = env_str("CARELEDGER_SMS_URL", "")
+# Outbound sensitive-data check (notifications.outbound): "block" (default) or "warn".
+CARELEDGER_OUTBOUND_POLICY = env_str("CARELEDGER_OUTBOUND_POLICY", "block")
 # Printed reports: the CJK font embedded (subset) in each PDF; default Debian's fonts-noto-cjk.
 CARELEDGER_REPORT_FONT = env_str("CARELEDGER_REPORT_FONT", "")
 CARELEDGER_REPORT_FONT_FACE = env_str("CARELEDGER_REPORT_FONT_FACE", "Noto Sans CJK SC")

@@ -62,6 +62,8 @@ def test_a_send_is_delivered_and_ledgered_without_number_or_text(file_backend) -
         "backend": "file",
         "attempts": 1,
         "status": "written",
+        "policy": "block",
+        "findings": [],
     }
     assert leaf["resource"] == {"type": "Message", "id": receipt.message_id}
     assert leaf["purpose"] == "portal_login"

@@ -5,6 +5,12 @@ channel, template, message id, backend and outcome, and the client it concerns, 
 "who looked at my record" page shows that the system wrote to them. The event never holds the
 recipient or the text (ledger leaves carry no personal data).
 
+Before delivery the rendered text goes through the outbound check (`outbound.check`: citizen
+ids, phone numbers, bank cards, addresses, other clients' names). Under the `block` policy a
+message with a finding is not delivered: `SensitiveDataBlocked` is raised and the event's
+outcome is `denied`; under `warn` it is delivered. Either way the event lists the findings
+(kind, span, client id; never the value).
+
 The ledger event is committed in its own transaction after the delivery attempt: a send cannot
 be rolled back, so its record must not be either. Callers that send because of a database change
 should call `send()` after that change commits (`transaction.on_commit`, or a Celery task
@@ -13,6 +19,7 @@ enqueued there), never inside it.
 
 from __future__ import annotations
 
+import re
 import uuid
 from functools import lru_cache
 
@@ -23,7 +30,7 @@ from django.utils import timezone
 
 from careledger.clients import identifiers
 from careledger.ledger import services as ledger
-from careledger.notifications import messages
+from careledger.notifications import messages, outbound
 from careledger.notifications.backends import (
     Backend,
     ConsoleBackend,
@@ -37,6 +44,18 @@ from careledger.notifications.http_backend import HttpBackend
 log = structlog.get_logger("careledger.notifications")
 
 BACKENDS = ("console", "file", "http")
+_PLACEHOLDER = re.compile(r"\{[^{}]*\}")
+
+
+class SensitiveDataBlocked(NotificationError):
+    """The outbound check found personal data and the policy is `block`: nothing was sent."""
+
+    code = "sensitive_data"
+
+    def __init__(self, verdict: outbound.Verdict) -> None:
+        kinds = ", ".join(f"{k} ×{n}" for k, n in verdict.kinds().items())
+        super().__init__(f"message not sent: it contains sensitive data ({kinds})")
+        self.verdict = verdict
 
 
 def build_backend(name: str) -> Backend:
@@ -107,7 +126,8 @@ def send(
     purpose: str,
 ) -> MessageReceipt:
     """Send one templated message; raises `TemplateError` (nothing sent, nothing ledgered: a
-    programming error) or `NotificationError` (delivery failed; the failure is ledgered)."""
+    programming error), `SensitiveDataBlocked` (the outbound check refused it; ledgered as
+    denied) or `NotificationError` (delivery failed; the failure is ledgered)."""
     spec = messages.get(template)
     text = spec.render(channel, params)
     message = OutboundMessage(
@@ -123,10 +143,23 @@ def send(
         demo_params={k: params[k] for k in spec.demo_visible},
     )
     chosen = backend()
+    verdict = outbound.check(
+        text=text, client_id=message.client_id, fixed=_PLACEHOLDER.sub(" ", spec.text)
+    )
+    checked: dict[str, object] = {"policy": verdict.policy, "findings": verdict.audit()}
+    if verdict.blocked:
+        _ledger(message, ledger.Outcome.DENIED, backend=chosen.name, error="sensitive_data",
+                **checked)  # fmt: skip
+        log.warning("notify.blocked", message_id=message.id, template=template,
+                    kinds=verdict.kinds())  # fmt: skip
+        raise SensitiveDataBlocked(verdict)
+    if verdict.findings:
+        log.warning("notify.sensitive_data_sent", message_id=message.id, template=template,
+                    kinds=verdict.kinds(), policy=verdict.policy)  # fmt: skip
     try:
         receipt = chosen.deliver(message)
     except NotificationError as exc:
-        _ledger(message, ledger.Outcome.FAILED, backend=chosen.name, error=exc.code)
+        _ledger(message, ledger.Outcome.FAILED, backend=chosen.name, error=exc.code, **checked)
         log.warning(
             "notify.failed",
             message_id=message.id,
@@ -141,5 +174,6 @@ def send(
         backend=chosen.name,
         attempts=receipt.attempts,
         status=receipt.status,
+        **checked,
     )
     return receipt
