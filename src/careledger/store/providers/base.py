@@ -2,7 +2,7 @@
 
 Why an interface: the store must take money at the desk on day one and through WeChat Pay or
 Alipay where a centre has a merchant account, without the order flow knowing which. A provider
-is a small object with four duties, all of them free of Django and of the database:
+is a small object with three duties, all of them free of Django and of the database:
 
 * `start(order_number=…, amount_fen=…, description=…)` → `PaymentStart`: what the payer is shown
   (pay at the desk; a QR code URL; a signed redirect URL). It never marks anything paid.
@@ -12,8 +12,9 @@ is a small object with four duties, all of them free of Django and of the databa
   stale, foreign or malformed callback never reaches the order.
 * `acknowledge(ok)` → `(status, content_type, body)`: the reply the provider expects, so that an
   accepted callback stops being retried and a refused one is retried or investigated.
-* `refund_instruction(...)`: what a refund means for this channel (cash back at the desk, or the
-  provider's refund API request to be sent).
+
+Refunds of online payments are recorded by the store as `pending` (to be sent through the
+provider's refund API); sending them is not part of this contract yet.
 
 Idempotency is not the provider's job: the store keys each payment by (provider, provider
 transaction id) under a unique constraint and a row lock, so a callback delivered twice changes
