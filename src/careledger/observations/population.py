@@ -51,7 +51,7 @@ LATEST_SCHEMA = {
 }
 MAX_SCHEMA = {"client_id": pl.Utf8, "code": pl.Utf8, "value": pl.Float64}
 # SQLite keeps datetimes as "YYYY-MM-DD HH:MM:SS[.ffffff]" text in UTC.
-_SQLITE_TIME = "%Y-%m-%d %H:%M:%S%.f"
+SQLITE_TIME = "%Y-%m-%d %H:%M:%S%.f"
 # Above this share of all clients, an institution-wide SQLite read scans the table.
 _SCAN_SHARE = 0.3
 
@@ -151,7 +151,7 @@ def _frame(rows: list[tuple[Any, ...]]) -> pl.DataFrame:
         client = pl.col("client_id")
     else:
         when = [
-            pl.col(c).str.to_datetime(_SQLITE_TIME, time_unit="us", time_zone="UTC")
+            pl.col(c).str.to_datetime(SQLITE_TIME, time_unit="us", time_zone="UTC")
             for c in ("effective_at", "created_at")
         ]
         client = uuid_text(pl.col("client_id"))

@@ -20,11 +20,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import polars as pl
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from careledger.clients.models import Client
 from careledger.ledger import services as ledger
+from careledger.observations.population import uuid_text
 from careledger.tagging import evaluate, facts, permissions, vocabulary
 from careledger.tagging.models import ClientTag, Op, RuleStatus, Source, TagEvent, TagRule, Why
 from careledger.tagging.rules import CompiledRule, Fact, RuleError, compile_rule
@@ -91,14 +92,36 @@ def system_actor(institution_id: uuid.UUID) -> ledger.Actor:
 
 
 def _carried(institution_id: uuid.UUID, client_ids: Sequence[str] | None) -> pl.DataFrame:
-    rows = ClientTag.objects.filter(institution_id=institution_id, source=Source.RULE, active=True)
-    if client_ids is not None:
-        rows = rows.filter(client_id__in=[uuid.UUID(c) for c in client_ids])
-    pairs = list(rows.values_list("client_id", "tag_id"))
-    return pl.DataFrame(
-        {"client_id": [str(c) for c, _t in pairs], "tag": [str(t) for _c, t in pairs]},
-        schema={"client_id": pl.Utf8, "tag": pl.Utf8},
-    )
+    """(client_id, tag) of the rule tags clients carry: plain rows, not model values (a
+    population run reads hundreds of thousands)."""
+    schema = {"client_id": pl.Utf8, "tag": pl.Utf8}
+    if client_ids is not None and not client_ids:
+        return pl.DataFrame(schema=schema)
+    postgres = connection.vendor == "postgresql"
+    table = ClientTag._meta.db_table
+    key = ClientTag._meta.get_field("client").target_field
+    columns = "client_id::text, tag_id::text" if postgres else "client_id, tag_id"
+    active = "active" if postgres else "active = 1"
+    sql = f"SELECT {columns} FROM {table} WHERE {{scope}} AND source = %s AND {active}"  # noqa: S608
+    rows: list[tuple] = []
+    with connection.cursor() as cursor:
+        if client_ids is None:
+            inst = key.get_db_prep_value(institution_id, connection)
+            cursor.execute(sql.format(scope="institution_id = %s"), [inst, Source.RULE])
+            rows = cursor.fetchall()
+        else:
+            ids = [key.get_db_prep_value(uuid.UUID(str(c)), connection) for c in client_ids]
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                marks = ", ".join(["%s"] * len(chunk))
+                scope = f"client_id IN ({marks}) AND institution_id = %s"
+                inst = key.get_db_prep_value(institution_id, connection)
+                cursor.execute(sql.format(scope=scope), [*chunk, inst, Source.RULE])
+                rows.extend(cursor.fetchall())
+    frame = pl.DataFrame(rows, schema=schema, orient="row")
+    if postgres:
+        return frame
+    return frame.with_columns(uuid_text(pl.col("client_id")), uuid_text(pl.col("tag")))
 
 
 def reevaluate(
