@@ -120,7 +120,7 @@ def _fail(export_id: uuid.UUID, status: str, reason: str, outcome: str) -> None:
 def _start(export_id: uuid.UUID) -> ExportRequest | None:
     with transaction.atomic():
         export = (
-            ExportRequest.objects.select_for_update()
+            ExportRequest.objects.select_for_update(of=("self",))
             .select_related("requested_by", "project")
             .get(pk=export_id)
         )
