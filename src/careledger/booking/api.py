@@ -182,7 +182,7 @@ def book(request: HttpRequest, client_id: Path[uuid.UUID], payload: Body[Booking
         waitlist=payload.waitlist,
         channel=Channel.API,
     )
-    return 201, _appointment(selectors.appointment(actor=request.user, appointment_id=row.id))
+    return 201, _appointment(selectors.view_of(row))
 
 
 @router.patch("", response={200: AppointmentRead, 409: Refusal, 422: Refusal})

@@ -91,6 +91,13 @@ def _view(row: Appointment, now: dt.datetime) -> AppointmentView:
     )
 
 
+def view_of(row: Appointment) -> AppointmentView:
+    """The view of an appointment a service has just written and ledgered (version, branch and
+    add-ons loaded by the service): no query, and no second ledger event for reading back
+    one's own write."""
+    return _view(row, timezone.localtime())
+
+
 def client_bookings(*, actor: User, client_id: uuid.UUID | str) -> list[AppointmentView]:
     """Every appointment of one client, newest day first."""
     client = Client.objects.get(pk=client_id)

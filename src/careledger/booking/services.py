@@ -201,6 +201,24 @@ def _take(rows: dict, plan: Plan) -> str:
     return ""
 
 
+def _refuse_if_full(plan: Plan) -> None:
+    """A read without a lock: when the day is already full, say so at once instead of queueing
+    on the row lock behind the bookings that filled it. (Places only come back by a
+    cancellation; a request refused a moment before one is told what it would have been told a
+    moment earlier.) The decision that counts is still the locked, conditional take."""
+    row = (
+        Capacity.objects.filter(
+            branch=plan.branch, day=plan.day, package_id=plan.version.package_id
+        )
+        .values_list("limit", "used")
+        .first()
+    )
+    if row is None or row[0] == 0:
+        raise BookingRefused("no_capacity")
+    if row[1] >= row[0]:
+        raise BookingRefused("full")
+
+
 def _release(appointment: Appointment) -> None:
     ids = _resource_ids(appointment)
     Capacity.objects.filter(
@@ -272,10 +290,12 @@ def do_book(
     plan = check_booking(
         client=client, version_id=version_id, branch_id=branch_id, day=day, addon_ids=addon_ids
     )
+    if Appointment.objects.filter(client=client, day=day, status__in=LIVE).exists():
+        raise BookingRefused("already_booked")  # a race past this is the unique constraint's
+    if not waitlist:
+        _refuse_if_full(plan)
     try:
         with transaction.atomic():
-            if Appointment.objects.filter(client=client, day=day, status__in=LIVE).exists():
-                raise BookingRefused("already_booked")
             rows = _lock([(plan.branch, day, plan.version.package_id, plan.resource_ids)])
             reason = _take(rows, plan)
             status = AppointmentStatus.BOOKED
@@ -296,6 +316,12 @@ def do_book(
             )
             if plan.addons:
                 appointment.addons.set(plan.addons)
+            # What the caller shows back needs no query (`addons.all()` reads this), as if
+            # prefetched: a queryset whose results are already known.
+            known = PackageItem.objects.filter(pk__in=[a.pk for a in plan.addons])
+            known._result_cache = list(plan.addons)
+            known._prefetch_done = True
+            appointment._prefetched_objects_cache = {"addons": known}
             _ledger(
                 actor,
                 "booking.create",
