@@ -337,6 +337,11 @@ CELERY_BEAT_SCHEDULE["booking-reminders"] = {
     "task": "careledger.booking.send_reminders",
     "schedule": crontab(hour=16, minute=0),
 }
+# Store (careledger.store): unpaid orders past their time expire, every five minutes.
+CELERY_BEAT_SCHEDULE["store-expire-orders"] = {
+    "task": "careledger.store.expire_orders",
+    "schedule": 300.0,
+}
 # Follow-up (careledger.followup): enrolments and the coming days' tasks are generated, SLA
 # breaches escalated and withdrawn channels cancelled every hour (idempotent: a run that finds
 # nothing new writes nothing). Tasks are made this many days ahead of their date.

@@ -117,3 +117,15 @@ def test_the_note_is_sealed(world, gold):
     with connection.cursor() as cursor:
         cursor.execute("SELECT note FROM membership_entitlementuse")
         assert "膝关节" not in cursor.fetchone()[0]
+
+
+def test_the_staff_page_shows_balances_and_uses_one(world, gold, login):
+    http = login(world.doctor)
+    url = f"/clients/{gold.id}/membership/"
+    page = http.get(url).content.decode()
+    assert "健康咨询" in page and 'data-kind="consultation"' in page
+    http.post(url, {"op": "redeem", "kind": "consultation"})
+    assert left(world, gold)["consultation"] == 1
+    refused = http.post(url, {"op": "redeem", "kind": "nutrition"}, follow=True)
+    assert "会员卡不含此项权益" in refused.content.decode()
+    assert login(world.admin).get(url).status_code == 403

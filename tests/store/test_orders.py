@@ -312,3 +312,11 @@ def test_expired_orders_move_on_once(world, buyer, catalogue):
     assert payments.do_expire_due(now=later) == 0
     order.refresh_from_db()
     assert order.state == "expired"
+
+
+def test_the_expiry_task_is_scheduled_and_runs_the_service(world, buyer, catalogue, settings):
+    from careledger.store.tasks import expire_orders
+
+    assert settings.CELERY_BEAT_SCHEDULE["store-expire-orders"]["task"] == expire_orders.name
+    place(world, buyer, catalogue, provider="offline")
+    assert expire_orders() == 0  # nothing is due yet
