@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from careledger.access.enforce import AccessDenied
 from careledger.booking import package_services as ps
-from careledger.booking import services
+from careledger.booking import services, visits
 from careledger.booking.errors import BookingRefused
 from careledger.booking.models import Appointment, AppointmentStatus, Capacity
 from careledger.ledger.models import LedgerEntry
@@ -219,19 +219,19 @@ def test_desk_check_in_by_card_number(world, catalogue):
     Appointment.objects.filter(pk=appointment.id).update(day=today)
     number = MembershipCard.objects.get(client_id=enrolled.client_id).number
     refused(
-        "card_not_found", services.do_check_in, actor=world.nurse, card_number="1001000000",
+        "card_not_found", visits.do_check_in, actor=world.nurse, card_number="1001000000",
         branch_id=catalogue.branch.id,
     )  # fmt: skip
     with pytest.raises(AccessDenied):
-        services.do_check_in(
+        visits.do_check_in(
             actor=world.manager_b, card_number=str(number), branch_id=catalogue.branch.id
         )
-    checked = services.do_check_in(
+    checked = visits.do_check_in(
         actor=world.nurse, card_number=str(number), branch_id=catalogue.branch.id
     )
     assert checked.status == AppointmentStatus.CHECKED_IN and checked.checked_in_by == world.nurse
     refused(
-        "no_appointment_today", services.do_check_in, actor=world.nurse, card_number=str(number),
+        "no_appointment_today", visits.do_check_in, actor=world.nurse, card_number=str(number),
         branch_id=catalogue.branch.id,
     )  # fmt: skip
 
@@ -242,8 +242,8 @@ def test_no_shows_are_marked_once(world, catalogue):
     Appointment.objects.filter(pk=appointment.id).update(
         day=timezone.localdate() - dt.timedelta(days=1)
     )
-    assert services.mark_no_shows() == 1
-    assert services.mark_no_shows() == 0
+    assert visits.mark_no_shows() == 1
+    assert visits.mark_no_shows() == 0
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.NO_SHOW
 
@@ -255,10 +255,10 @@ def test_an_imported_report_links_back_to_its_visit(world, catalogue):
     day = next_open_day(catalogue.branch)
     appointment = book(world, catalogue, client_id, day)
     report = write_report(world.manager, client_id, day, [("2345-7", "5.4")])
-    assert services.link_reports(report_ids=[report.id]) == 1
-    assert services.link_reports(report_ids=[report.id]) == 0  # idempotent
+    assert visits.link_reports(report_ids=[report.id]) == 1
+    assert visits.link_reports(report_ids=[report.id]) == 0  # idempotent
     appointment.refresh_from_db()
     assert appointment.report_id == report.id
     assert appointment.status == AppointmentStatus.COMPLETED
     far = write_report(world.manager, client_id, day + dt.timedelta(days=20), [("2345-7", "5.1")])
-    assert services.link_reports(report_ids=[far.id]) == 0
+    assert visits.link_reports(report_ids=[far.id]) == 0

@@ -26,7 +26,7 @@ from django.utils import timezone
 from ninja import Body, Path, Query, Router, Schema
 
 from careledger.booking import package_services as ps
-from careledger.booking import selectors, services
+from careledger.booking import selectors, services, visits
 from careledger.booking.errors import BookingRefused
 from careledger.booking.models import Appointment, Branch, Channel, PackageVersion
 
@@ -262,7 +262,7 @@ def desk(request: HttpRequest, branch_id: Query[uuid.UUID | None] = None):  # ty
 @desk_router.post("", response={200: AppointmentRead, 409: Refusal, 422: Refusal})
 @refusals
 def check_in(request: HttpRequest, payload: Body[CheckIn]):  # type: ignore[no-untyped-def]
-    row = services.do_check_in(
+    row = visits.do_check_in(
         actor=request.user, card_number=payload.card_number, branch_id=payload.branch_id
     )
     return 200, _appointment(selectors.appointment(actor=request.user, appointment_id=row.id))

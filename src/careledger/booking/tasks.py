@@ -14,7 +14,7 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
-from careledger.booking import services
+from careledger.booking import services, visits
 from careledger.booking.consent import may_notify
 from careledger.booking.models import Appointment, AppointmentStatus
 from careledger.notifications import gateway
@@ -90,10 +90,10 @@ def send_reminders() -> int:
 @shared_task(name="careledger.booking.mark_no_shows")
 def mark_no_shows() -> int:
     with bound(RequestContext(request_id=new_request_id(), channel="task")):
-        return services.mark_no_shows()
+        return visits.mark_no_shows()
 
 
 @shared_task(name="careledger.booking.link_reports")
 def link_reports(report_ids: list[str]) -> int:
     with bound(RequestContext(request_id=new_request_id(), channel="task")):
-        return services.link_reports(report_ids=report_ids)
+        return visits.link_reports(report_ids=report_ids)

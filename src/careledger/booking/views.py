@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from careledger.access.roles import Action, permits
-from careledger.booking import selectors, services
+from careledger.booking import selectors, services, visits
 from careledger.booking.errors import BookingRefused
 from careledger.booking.forms import parse_day, parse_uuid, parse_uuids
 from careledger.booking.models import Appointment, Branch, Channel
@@ -117,7 +117,7 @@ def desk(request: HttpRequest) -> HttpResponse:
     branch = next((b for b in branches if str(b.id) == chosen), branches[0] if branches else None)
     if request.method == "POST" and branch is not None:
         try:
-            row = services.do_check_in(
+            row = visits.do_check_in(
                 actor=request.user,
                 card_number=request.POST.get("card_number", ""),
                 branch_id=branch.id,
