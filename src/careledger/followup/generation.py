@@ -13,19 +13,22 @@ plans take seconds (benchmarks/followup.py). The steps, in order:
    its open tasks (`trigger_cleared`); a newer check-up moves the plan to the new anchor
    (`rescheduled`). Only active clients with a care team are enrolled.
 2. **Materialise** (`_materialise`): for each active enrolment, the occurrences of its version's
-   schedule that fall within the horizon (today + CARELEDGER_FOLLOWUP_HORIZON_DAYS, Asia/Shanghai
-   dates) become tasks, moved to working days and given their call window and SLA deadline
-   (`schedule.slot`). Occurrences before the enrolment began are skipped. A channel the client
-   has not consented to gets no task (`consent_gate`); the occurrence is passed over.
+   schedule due from today to the horizon (today + CARELEDGER_FOLLOWUP_HORIZON_DAYS, Asia/Shanghai
+   dates) that have no task yet become tasks, moved to working days and given their call window
+   and SLA deadline (`schedule.slot`). Stateless — what was made is read from the tasks (the
+   highest occurrence number per enrolment), so nothing but the new tasks is written. Occurrences
+   due before today or before the enrolment began are passed over, as are those on a channel the
+   client has not consented to (`consent_gate`).
 3. **Withdrawn consent**: open tasks on a channel whose consent is no longer in force are
    cancelled (`consent_withdrawn`), one UPDATE per channel.
 4. **Escalate**: open tasks past their SLA deadline are escalated to the team lead — a member
    whose care-team membership role is `lead` (组长), else the team's health managers' queue
    (escalated_to empty; the team queue shows the flag).
-5. **Complete**: enrolments whose schedule is exhausted and have no open task are completed.
+5. **Complete**: enrolments whose last occurrence is past and have no open task are completed.
 
-Every task and enrolment written is sealed in the ledger (one event per client, as the system),
-so a task slipped in or removed behind the application's back is reported by `ledger verify`.
+Every task and enrolment written is sealed in the ledger (as the system, one event per 500 rows
+naming the clients' ids), so a task slipped in or removed behind the application's back is
+reported by `ledger verify`.
 """
 
 from __future__ import annotations
@@ -33,7 +36,6 @@ from __future__ import annotations
 import datetime as dt
 import time
 import uuid
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -207,42 +209,53 @@ def _end(enrolments: list[Enrolment], status: str, reason: str, now: dt.datetime
     return [*enrolments, *open_tasks]
 
 
+SEAL_ROWS = 500
+
+
 def _seal_by_client(
     rows: list[Any], action: str, detail: dict[str, Any], actor: ledger.Actor = ledger.SYSTEM
 ) -> None:
-    """One ledger event per client, sealing that client's written rows."""
-    by_client: dict[str, list[Any]] = defaultdict(list)
-    for row in rows:
-        by_client[str(row.client_id)].append(row)
-    if not by_client:
-        return
-    clients = sorted(by_client)
-    ledger.record_many(
-        actor=actor,
-        action=action,
-        purpose="care",
-        client_ids=clients,
-        resource_type="Task",
-        details=[detail] * len(clients),
-        sealed=[by_client[c] for c in clients],
-    )
+    """Seal the rows a run wrote: one ledger event per 500 rows, naming the clients they
+    concern (pseudonymous ids) — the scheduler acts as the system, for many clients at once, and
+    one event per client would cost more than the work (decision 0022). A person's action on a
+    client is always its own event (services)."""
+    for start in range(0, len(rows), SEAL_ROWS):
+        chunk = rows[start : start + SEAL_ROWS]
+        clients = sorted({str(row.client_id) for row in chunk})
+        ledger.record(
+            actor=actor,
+            action=action,
+            purpose="care",
+            client_id=clients[0] if len(clients) == 1 else "",
+            resource_type="Task",
+            detail={**detail, "rows": len(chunk), "clients": clients},
+            sealed=chunk,
+        )
 
 
 def _sync_plan(version: PlanVersion, *, today: dt.date, now: dt.datetime) -> tuple[int, int]:
     """Enrol the clients the trigger holds for; end the enrolments whose trigger cleared."""
     holds = matching(version, today=today)
-    plan_rows = Enrolment.objects.filter(plan_id=version.plan_id)
-    seen = {(str(c), a) for c, a in plan_rows.values_list("client_id", "anchor_date").iterator()}
-    active = {str(e.client_id): e for e in plan_rows.filter(status=EnrolmentStatus.ACTIVE)}
-    clear, move, new = [], [], []
-    for client_id, enrolment in active.items():
+    plan_rows = Enrolment.objects.filter(plan_id=version.plan_id).order_by()
+    seen: set[tuple[str, dt.date]] = set()
+    active: dict[str, tuple[uuid.UUID, dt.date]] = {}
+    rows = plan_rows.values_list("id", "client_id", "anchor_date", "status")
+    for enrolment_id, client, anchor, status in rows.iterator(chunk_size=10000):
+        seen.add((str(client), anchor))
+        if status == EnrolmentStatus.ACTIVE:
+            active[str(client)] = (enrolment_id, anchor)
+    clear_ids, move_ids = [], []
+    for client_id, (enrolment_id, anchor_was) in active.items():
         anchor = holds.get(client_id)
         if anchor is None:
             if version.trigger_kind in CLEARABLE:
-                clear.append(enrolment)
-        elif version.trigger_kind == "checkup" and anchor > enrolment.anchor_date:
-            move.append(enrolment)
+                clear_ids.append(enrolment_id)
+        elif version.trigger_kind == "checkup" and anchor > anchor_was:
+            move_ids.append(enrolment_id)
+    clear = list(Enrolment.objects.filter(id__in=clear_ids)) if clear_ids else []
+    move = list(Enrolment.objects.filter(id__in=move_ids)) if move_ids else []
     moving = {str(e.client_id) for e in move}
+    new: list[tuple[str, dt.date]] = []
     for client_id, anchor in holds.items():
         if (client_id, anchor) in seen:
             continue
@@ -327,69 +340,75 @@ def _consenting(institution_id: uuid.UUID, channels: Iterable[str], now: dt.date
 def _materialise(
     institution_id: uuid.UUID, *, today: dt.date, now: dt.datetime, horizon: int
 ) -> tuple[int, int]:
+    """Tasks for the occurrences due from today to the horizon that have none yet. Stateless:
+    an occurrence is made once (unique per enrolment and number), in order (after the highest
+    number already made); one due before today or before the enrolment began is passed over."""
     last_day = today + dt.timedelta(days=horizon)
     active = Enrolment.objects.filter(institution_id=institution_id, status=EnrolmentStatus.ACTIVE)
-    version_ids = set(active.values_list("plan_version_id", flat=True).distinct())
+    version_ids = set(active.order_by().values_list("plan_version_id", flat=True).distinct())
     if not version_ids:
         return 0, 0
     specs = _specs(version_ids)
     allowed = _consenting(institution_id, {s.channel for s in specs.values()}, now)
     ids = list(active.order_by("id").values_list("id", flat=True))
+    columns = ("id", "client_id", "care_team_id", "plan_version_id", "anchor_date", "started_on")
     made = skipped = 0
     for start in range(0, len(ids), BATCH):
+        chunk = ids[start : start + BATCH]
         with transaction.atomic():
             batch = list(
                 Enrolment.objects.select_for_update()
-                .filter(id__in=ids[start : start + BATCH], status=EnrolmentStatus.ACTIVE)
+                .filter(id__in=chunk, status=EnrolmentStatus.ACTIVE)
                 .order_by("id")
+                .values_list(*columns)
+            )
+            made_upto = dict(
+                FollowupTask.objects.filter(enrolment_id__in=chunk)
+                .order_by()
+                .values("enrolment_id")
+                .annotate(top=Max("seq"))
+                .values_list("enrolment_id", "top")
             )
             tasks: list[FollowupTask] = []
-            moved: list[Enrolment] = []
-            for e in batch:
-                spec = specs[e.plan_version_id]
-                dates = occurrences(spec.schedule, e.anchor_date)
-                seq = e.next_seq
+            for enrolment_id, client_id, team_id, version_id, anchor, started in batch:
+                spec = specs[version_id]
                 consenting = allowed[spec.channel]
-                ok = consenting is None or str(e.client_id) in consenting
-                while seq < len(dates) and dates[seq] <= last_day:
-                    due = dates[seq]
-                    if due >= e.started_on:
-                        if ok:
-                            s = slot(
-                                due, spec.weekdays, spec.call_start, spec.call_end, spec.sla_hours
-                            )
-                            tasks.append(
-                                FollowupTask(
-                                    id=uuid.uuid4(),
-                                    institution_id=institution_id,
-                                    client_id=e.client_id,
-                                    enrolment_id=e.id,
-                                    plan_version_id=e.plan_version_id,
-                                    care_team_id=e.care_team_id,
-                                    seq=seq,
-                                    channel=spec.channel,
-                                    due_date=due,
-                                    scheduled_date=s.day,
-                                    shift_reason=s.reason,
-                                    not_before=s.not_before,
-                                    window_end=s.window_end,
-                                    due_by=s.due_by,
-                                    status=TaskStatus.OPEN,
-                                    assignee_role=spec.role,
-                                    created_at=now,
-                                    updated_at=now,
-                                )
-                            )
-                        else:
-                            skipped += 1
-                    seq += 1
-                if seq != e.next_seq:
-                    e.next_seq = seq
-                    e.updated_at = now
-                    moved.append(e)
-            FollowupTask.objects.bulk_create(tasks, batch_size=500)
-            Enrolment.objects.bulk_update(moved, ["next_seq", "updated_at"], batch_size=500)
-            _seal_by_client([*tasks, *moved], "followup.task.generate", {"horizon": str(last_day)})
+                ok = consenting is None or str(client_id) in consenting
+                first_open = max(started, today)
+                done_upto = made_upto.get(enrolment_id, -1)
+                for seq, due in enumerate(occurrences(spec.schedule, anchor)):
+                    if due > last_day:
+                        break
+                    if seq <= done_upto or due < first_open:
+                        continue
+                    if not ok:
+                        skipped += 1
+                        continue
+                    s = slot(due, spec.weekdays, spec.call_start, spec.call_end, spec.sla_hours)
+                    tasks.append(
+                        FollowupTask(
+                            id=uuid.uuid4(),
+                            institution_id=institution_id,
+                            client_id=client_id,
+                            enrolment_id=enrolment_id,
+                            plan_version_id=version_id,
+                            care_team_id=team_id,
+                            seq=seq,
+                            channel=spec.channel,
+                            due_date=due,
+                            scheduled_date=s.day,
+                            shift_reason=s.reason,
+                            not_before=s.not_before,
+                            window_end=s.window_end,
+                            due_by=s.due_by,
+                            status=TaskStatus.OPEN,
+                            assignee_role=spec.role,
+                            created_at=now,
+                            updated_at=now,
+                        )
+                    )
+            FollowupTask.objects.bulk_create(tasks, batch_size=1000)
+            _seal_by_client(tasks, "followup.task.generate", {"horizon": str(last_day)})
             made += len(tasks)
     return made, skipped
 
@@ -457,33 +476,32 @@ def _escalate(institution_id: uuid.UUID, now: dt.datetime) -> int:
     return len(rows)
 
 
-def _complete(institution_id: uuid.UUID, now: dt.datetime) -> int:
-    """Enrolments with every occurrence materialised (or passed over) and no open task."""
+def _complete(institution_id: uuid.UUID, today: dt.date, now: dt.datetime) -> int:
+    """Enrolments whose last occurrence is past and that have no open task."""
     open_task = FollowupTask.objects.filter(enrolment_id=OuterRef("pk"), status__in=OPEN_STATUSES)
     candidates = (
         Enrolment.objects.filter(institution_id=institution_id, status=EnrolmentStatus.ACTIVE)
         .annotate(busy=Exists(open_task))
         .filter(busy=False)
-        .select_related("plan_version")
+        .values_list("id", "plan_version_id", "anchor_date")
     )
-    done = [
-        e
-        for e in candidates
-        if e.next_seq >= len(occurrences(schedule_of(e.plan_version), e.anchor_date))
-    ]
-    if not done:
+    rows = list(candidates.iterator(chunk_size=10000))
+    if not rows:
         return 0
-    with transaction.atomic():
-        for e in done:
-            e.status, e.ended_at, e.end_reason, e.updated_at = (
-                "completed",
-                now,
-                "schedule_done",
-                now,
+    specs = _specs({v for _i, v, _a in rows})
+    finished = [i for i, v, a in rows if occurrences(specs[v].schedule, a)[-1] < today]
+    for start in range(0, len(finished), BATCH):
+        with transaction.atomic():
+            done = list(
+                Enrolment.objects.select_for_update().filter(
+                    id__in=finished[start : start + BATCH], status=EnrolmentStatus.ACTIVE
+                )
             )
-        Enrolment.objects.bulk_update(done, ["status", "ended_at", "end_reason", "updated_at"])
-        _seal_by_client(done, "followup.enrol.complete", {"reason": "schedule_done"})
-    return len(done)
+            for e in done:
+                e.status, e.ended_at, e.end_reason = "completed", now, "schedule_done"
+                e.save(update_fields=["status", "ended_at", "end_reason", "updated_at"])
+            _seal_by_client(done, "followup.enrol.complete", {"reason": "schedule_done"})
+    return len(finished)
 
 
 # --- the run ---------------------------------------------------------------------------
@@ -513,7 +531,7 @@ def generate_institution(
     t2 = time.perf_counter()
     summary.cancelled_consent = _cancel_unconsented(institution_id, now)
     summary.escalated = _escalate(institution_id, now)
-    summary.completed = _complete(institution_id, now)
+    summary.completed = _complete(institution_id, today, now)
     t3 = time.perf_counter()
     summary.seconds = {"enrol": t1 - t0, "tasks": t2 - t1, "housekeeping": t3 - t2}
     return summary

@@ -157,7 +157,6 @@ class Enrolment(TimeStamped):
     care_team = models.ForeignKey(CareTeam, on_delete=models.PROTECT, related_name="+", null=True)
     anchor_date = models.DateField()
     started_on = models.DateField()  # occurrences before this day are not materialised
-    next_seq = models.PositiveIntegerField(default=0)  # next occurrence to materialise
     status = models.CharField(max_length=10, choices=EnrolmentStatus.choices, default="active")
     failed_attempts = models.PositiveIntegerField(default=0)  # in a row
     ended_at = models.DateTimeField(null=True, blank=True)
