@@ -23,6 +23,7 @@ from careledger.accounts.models import Role, User
 from careledger.advice.models import Domain
 from careledger.advice.selectors import latest_issued_sheet
 from careledger.assessment.selectors import client_risks
+from careledger.assessment.templatetags.risk_display import choice, ucum
 from careledger.clients.selectors import get_client
 from careledger.institutions.models import Institution
 from careledger.observations.selectors import client_trends
@@ -51,7 +52,7 @@ def _zh() -> bool:
 
 
 def _unit(ind) -> str:  # type: ignore[no-untyped-def]
-    return "" if ind.unit_display in ("1", "{score}") else ind.unit_display
+    return str(ucum(ind.unit_display))
 
 
 def _band(point) -> tuple[str | None, str | None]:  # type: ignore[no-untyped-def]
@@ -103,6 +104,12 @@ def _results(trends, words: dict[str, str]) -> tuple[list[dict], list[dict]]:  #
     return abnormal, chosen
 
 
+def _value(value: Any, words: dict[str, str]) -> str:
+    if isinstance(value, bool):
+        return words["yes"] if value else words["no"]
+    return str(choice(value))
+
+
 def _risk(view, words: dict[str, str]) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     zh = _zh()
     if not view.applicable:
@@ -112,7 +119,7 @@ def _risk(view, words: dict[str, str]) -> dict[str, Any]:  # type: ignore[no-unt
         shown = (
             f"{view.percent}%"
             if view.percent is not None
-            else ("" if view.value is None else f"{view.value:g} {view.unit}".strip())
+            else ("" if view.value is None else f"{view.value:g} {ucum(view.unit)}".strip())
         )
         level = view.level_zh if zh else view.level_en
         result = f"{shown}（{level}）" if shown and level else (shown or level)
@@ -121,7 +128,8 @@ def _risk(view, words: dict[str, str]) -> dict[str, Any]:  # type: ignore[no-unt
         label = i.label_zh if zh else i.label_en
         source = i.source_zh if zh else i.source_en
         where = f"{source} {i.at}".strip()
-        inputs.append(f"{label} {i.value}{(' ' + i.unit) if i.unit else ''}（{where}）")
+        unit = str(ucum(i.unit))
+        inputs.append(f"{label} {_value(i.value, words)}{(' ' + unit) if unit else ''}（{where}）")
     return {
         "title": view.title_zh if zh else view.title_en,
         "result": result,

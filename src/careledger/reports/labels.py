@@ -55,6 +55,8 @@ def labels() -> dict[str, str]:
         "flag_low": _("Low"),
         "flag_critical": _("Critical"),
         "flag_abnormal": _("Abnormal"),
+        "yes": _("yes"),
+        "no": _("no"),
         "male": _("Male"),
         "female": _("Female"),
     }
