@@ -67,6 +67,45 @@ def test_no_identifier_is_stored_in_plaintext_anywhere(world, settings, caplog, 
     assert client.name == SECRETS["name"] and client.address == SECRETS["address"]
 
 
+def test_a_printed_report_and_a_blocked_message_leave_no_plaintext(world, settings, caplog):
+    """A print keeps its record (ids, hash) and ledger event, not the content; the outbound
+    check ledgers and logs kinds, not what it found (reports, notifications.outbound)."""
+    import re
+
+    from careledger.notifications import gateway, messages
+    from careledger.reports import fonts, services
+
+    try:
+        fonts.choose()
+    except fonts.FontMissing:
+        pytest.skip("no CJK font for the report (fonts-noto-cjk)")
+    caplog.set_level(logging.DEBUG)
+    enrolled = world.enrol(**SECRETS)
+    client = Client.objects.get(pk=enrolled.client_id)
+    values = [*SECRETS.values(), client.document_number, enrolled.card_number]
+    printed = services.do_print(actor=world.doctor, client_id=client.id, purpose="care")
+    assert printed.pdf.startswith(b"%PDF")
+    settings.CARELEDGER_NOTIFY_BACKEND = "console"
+    free = messages.MessageTemplate(
+        key="test_free", channels=frozenset({messages.SMS}), text="{note}",
+        params={"note": re.compile(r".{1,64}")},
+    )  # fmt: skip
+    messages.TEMPLATES[free.key] = free
+    try:
+        with pytest.raises(gateway.SensitiveDataBlocked):
+            note = {"note": f"证件{client.document_number}"}
+            gateway.send(
+                channel="sms", to=SECRETS["phone"], template=free.key, params=note, purpose="care"
+            )
+    finally:
+        del messages.TEMPLATES[free.key]
+    dump = dump_database()
+    assert "reports_reportprint" in connection.introspection.table_names()
+    for value in values:
+        assert value not in dump, f"plaintext found in the database: {value[:2]}…"
+        assert value not in caplog.text, "plaintext found in the logs"
+
+
 def test_imported_reports_leave_no_identifier_in_plaintext(world, settings, caplog, tmp_path):
     """A report file names people: the stored file, its name, the quarantine and the logs must
     hold none of it in the clear (the results themselves are pseudonymous by design)."""
@@ -177,3 +216,49 @@ def test_store_invoice_details_and_notes_leave_no_plaintext(world, caplog):
     for value in ("欧阳明月", "91110000600037341L", invoice[2], "要求退胃镜", "复诊咨询"):
         assert value not in dump, f"plaintext found in the database: {value[:2]}…"
         assert value not in caplog.text
+
+
+def test_consent_references_retention_reasons_and_backups_leave_no_plaintext(
+    world, settings, caplog, tmp_path
+):
+    """Desk consent references, legal-hold and archive-access reasons are sealed; a backup
+    archive holds none of the client's identifiers in the clear."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from careledger.backup import archive
+    from careledger.consent import services as consent
+    from careledger.consent import text_services
+    from careledger.retention import services as retention
+
+    settings.CARELEDGER_VAR_DIR = tmp_path / "var"
+    caplog.set_level(logging.DEBUG)
+    client_id = world.enrol(**SECRETS).client_id
+    draft = text_services.do_create_draft(
+        actor=world.admin, purpose="research", title="科研", body="同意科研使用"
+    )
+    text_services.do_publish(actor=world.admin, text_id=draft.id)
+    reference = f"{SECRETS['name']} 签字同意书 柜3"
+    consent.do_record(
+        actor=world.manager,
+        client_id=client_id,
+        text_id=draft.id,
+        method="paper",
+        reference=reference,
+    )
+    hold_reason = f"{SECRETS['name']} 诉讼保全"
+    hold = retention.do_place_hold(actor=world.admin, client_id=client_id, reason=hold_reason)
+    retention.do_release_hold(actor=world.admin, hold_id=hold.id)
+    retention.run_institution(world.inst, now=timezone.now() + dt.timedelta(days=800))
+    access_reason = f"{SECRETS['name']} 来电复诊"
+    retention.do_grant_archive_access(
+        actor=world.manager, client_id=client_id, reason=access_reason
+    )
+    dump = dump_database()
+    for value in (reference, hold_reason, access_reason, SECRETS["name"]):
+        assert value not in dump and value not in caplog.text, value[:2]
+    result = archive.create_backup(tmp_path / "b.clbk")
+    raw = result.path.read_bytes()
+    for value in (*SECRETS.values(), reference):
+        assert value.encode() not in raw
