@@ -67,6 +67,45 @@ def test_no_identifier_is_stored_in_plaintext_anywhere(world, settings, caplog, 
     assert client.name == SECRETS["name"] and client.address == SECRETS["address"]
 
 
+def test_a_printed_report_and_a_blocked_message_leave_no_plaintext(world, settings, caplog):
+    """A print keeps its record (ids, hash) and ledger event, not the content; the outbound
+    check ledgers and logs kinds, not what it found (reports, notifications.outbound)."""
+    import re
+
+    from careledger.notifications import gateway, messages
+    from careledger.reports import fonts, services
+
+    try:
+        fonts.choose()
+    except fonts.FontMissing:
+        pytest.skip("no CJK font for the report (fonts-noto-cjk)")
+    caplog.set_level(logging.DEBUG)
+    enrolled = world.enrol(**SECRETS)
+    client = Client.objects.get(pk=enrolled.client_id)
+    values = [*SECRETS.values(), client.document_number, enrolled.card_number]
+    printed = services.do_print(actor=world.doctor, client_id=client.id, purpose="care")
+    assert printed.pdf.startswith(b"%PDF")
+    settings.CARELEDGER_NOTIFY_BACKEND = "console"
+    free = messages.MessageTemplate(
+        key="test_free", channels=frozenset({messages.SMS}), text="{note}",
+        params={"note": re.compile(r".{1,64}")},
+    )  # fmt: skip
+    messages.TEMPLATES[free.key] = free
+    try:
+        with pytest.raises(gateway.SensitiveDataBlocked):
+            note = {"note": f"证件{client.document_number}"}
+            gateway.send(
+                channel="sms", to=SECRETS["phone"], template=free.key, params=note, purpose="care"
+            )
+    finally:
+        del messages.TEMPLATES[free.key]
+    dump = dump_database()
+    assert "reports_reportprint" in connection.introspection.table_names()
+    for value in values:
+        assert value not in dump, f"plaintext found in the database: {value[:2]}…"
+        assert value not in caplog.text, "plaintext found in the logs"
+
+
 def test_imported_reports_leave_no_identifier_in_plaintext(world, settings, caplog, tmp_path):
     """A report file names people: the stored file, its name, the quarantine and the logs must
     hold none of it in the clear (the results themselves are pseudonymous by design)."""

@@ -199,3 +199,16 @@ def test_the_preview_costs_the_same_queries_however_much_is_on_record(world, sit
     with CaptureQueriesContext(connection) as after:
         assert http.get(url).status_code == 200
     assert len(after.captured_queries) == len(before.captured_queries)
+
+
+def test_without_the_cjk_font_nothing_is_printed_and_the_error_says_why(
+    world, sitting, login, settings
+):
+    settings.CARELEDGER_REPORT_FONT = "/nonexistent/NotoSansCJK.ttc"
+    http = login(world.doctor)
+    page = http.post(f"/clients/{sitting.id}/report/", {"purpose": "care"})
+    assert page.status_code == 503 and "中文字体" in page.content.decode()
+    api = http.get(f"/api/clients/{sitting.id}/report/pdf?purpose=care")
+    assert api.status_code == 503 and api.json()["detail"] == "report_font_missing"
+    assert not ReportPrint.objects.exists()
+    assert not LedgerEntry.objects.filter(action="report.print").exists()

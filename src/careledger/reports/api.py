@@ -13,11 +13,11 @@ import base64
 import uuid
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import Path, Query, Router, Schema
 
 from careledger.crypto import signing
-from careledger.reports import selectors, services
+from careledger.reports import fonts, selectors, services
 from careledger.reports.views import pdf_response
 
 router = Router(tags=["reports"])
@@ -78,7 +78,10 @@ def preview(request: HttpRequest, client_id: Path[uuid.UUID]):  # type: ignore[n
 def pdf(  # type: ignore[no-untyped-def]
     request: HttpRequest, client_id: Path[uuid.UUID], ask: Query[PrintAsk]
 ) -> HttpResponse:
-    printed = services.do_print(actor=request.user, client_id=client_id, purpose=ask.purpose)
+    try:
+        printed = services.do_print(actor=request.user, client_id=client_id, purpose=ask.purpose)
+    except fonts.FontMissing:
+        return JsonResponse({"detail": "report_font_missing"}, status=503)
     return pdf_response(printed)
 
 
