@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from careledger.demo.advice import seed_advice
 from careledger.demo.assessment import seed_risks
 from careledger.demo.checkups import seed_checkups, seed_lab_feed
+from careledger.demo.followup import seed_followup
 from careledger.demo.seed import (
     DEMO_PASSWORD,
     USERS,
@@ -36,6 +37,7 @@ class Command(BaseCommand):
             risks = seed_risks()  # after the check-ups they read
             tags = seed_tags()  # after the results and risks the rules read
             advice = seed_advice()  # after the facts it rests on (tags, risks, questionnaires)
+            followup = seed_followup()  # after the tags its plans are triggered by
         self.stdout.write(
             f"demo data: {summary['clients']} clients ({summary['clients_added']} added now); "
             f"check-up results: {checkups['observations']} imported now "
@@ -44,7 +46,10 @@ class Command(BaseCommand):
             f"{risks['written']} written for {risks['clients']} clients; tag rules: "
             f"{tags['rules_published']} published now, {tags['tag_changes']} tag change(s); "
             "advice catalogue: "
-            f"{advice['items_added']} item(s) added, {advice['sheets_issued']} sheet(s) issued"
+            f"{advice['items_added']} item(s) added, {advice['sheets_issued']} sheet(s) issued; "
+            f"follow-up: {followup['plans_published']} plan(s) published, "
+            f"{followup['consents']} phone consent(s) recorded, {followup['enrolled']} enrolled, "
+            f"{followup['tasks']} task(s) generated, {followup['performed']} call(s) recorded"
         )
         self.stdout.write("demo logins (demo mode only), all with password " + DEMO_PASSWORD + ":")
         for user in USERS:
