@@ -121,7 +121,8 @@ def test_the_verify_command_accepts_the_printed_file_and_rejects_a_tampered_one(
     qr = json.loads(PdfReader(io.BytesIO(printed.pdf)).attachments["careledger-seal.json"][0])["qr"]
     out = io.StringIO()
     call_command("report", "verify", "--qr", qr, "--public-key", str(key_file), stdout=out)
-    assert json.loads(out.getvalue())["print_id"] == printed.print_id.hex
+    scanned = json.loads(out.getvalue())
+    assert scanned["print_id"] == printed.print_id.hex and scanned["recorded_here"] is True
     # One byte of the embedded content changed (same length, so the PDF stays readable).
     raw = printed.pdf
     start = raw.index(b"/Type /EmbeddedFile")

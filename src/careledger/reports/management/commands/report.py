@@ -5,7 +5,8 @@ CJK face that makes prints faster; otherwise the first print starts building it)
 `verify` checks a printed report's PDF (decision 0024; `careledger.reports.verify` says what is
 checked): the embedded document's hash, the institution's signature, that the pages show what
 the document says, and, with `--qr`, that a payload scanned from the paper belongs to it. With
-`--qr` and no FILE, only the scanned payload's signature is checked (a paper copy at the desk).
+`--qr` and no FILE, only the scanned payload's signature is checked (a paper copy at the desk),
+and `recorded_here` says whether this installation's print record has that print and hash.
 The keys are the institution's published report keys, from this installation's database, or
 from `--public-key` (the JSON `/api/reports/public-key` or `report public-key` prints), so a
 partner can check a report without access to the database. Prints the verified facts as JSON;
@@ -40,6 +41,18 @@ def _published_keys(path: str | None) -> dict[str, bytes]:
     from careledger.crypto import signing
 
     return signing.public_keys(KEY_PURPOSE)
+
+
+def _recorded(print_id: str, digest: str) -> bool | None:
+    """Whether this installation recorded that print with that hash (None: no database)."""
+    from django.db import DatabaseError
+
+    from careledger.reports.models import ReportPrint
+
+    try:
+        return ReportPrint.objects.filter(id=print_id, sha256=digest).exists()
+    except DatabaseError:
+        return None
 
 
 class Command(BaseCommand):
@@ -95,8 +108,16 @@ class Command(BaseCommand):
         try:
             if not file:
                 print_id, digest, key_id = verify.verify_qr(qr, keys)
-                self._out({"valid": True, "print_id": print_id, "sha256": digest,
-                           "key_id": key_id, "checks": ["signature"]})  # fmt: skip
+                self._out(
+                    {
+                        "valid": True,
+                        "print_id": print_id,
+                        "sha256": digest,
+                        "key_id": key_id,
+                        "checks": ["signature"],
+                        "recorded_here": _recorded(print_id, digest),
+                    }
+                )
                 return
             try:
                 raw = Path(file).read_bytes()
