@@ -218,6 +218,7 @@ def test_store_invoice_details_and_notes_leave_no_plaintext(world, caplog):
         assert value not in caplog.text
 
 
+@pytest.mark.django_db(transaction=True)  # the backup's pg_dump is another session
 def test_consent_references_retention_reasons_and_backups_leave_no_plaintext(
     world, settings, caplog, tmp_path
 ):

@@ -184,6 +184,10 @@ def _add_database(writer: stream.ArchiveWriter, scratch: Path) -> Snapshot:
         writer.add_file(SQLITE_MEMBER, target)
         return snapshot
     if _vendor() == "postgresql":
+        if connection.in_atomic_block:
+            # pg_dump is another session: it could not see this transaction's writes, and the
+            # counts could not share its snapshot. A backup runs on its own (the CLI does).
+            raise BackupError("in_transaction", "run the backup outside any open transaction")
         # One exported snapshot for the counts and for pg_dump, so they describe the same data
         # however busy the database is (needs to run outside any open transaction).
         with transaction.atomic(), connection.cursor() as cursor:
