@@ -175,3 +175,23 @@ def test_the_ledger_verifies_after_a_run_and_outcomes(world, tagged):
         actor=world.nurse, task_id=task.id, data=services.OutcomeInput(outcome="busy")
     )
     call_command("ledger", "verify")
+
+
+def test_a_finished_schedule_completes_the_enrolment_and_the_ledger_verifies(world, fu):
+    from django.core.management import call_command
+
+    client_id = world.enrol().client_id
+    fu.consent(client_id)
+    fu.tag_client(client_id)
+    fu.plan(repeat_frequency="none", repeat_count=0)
+    run(world)
+    task = FollowupTask.objects.get()
+    services.do_record_outcome(
+        actor=world.nurse, task_id=task.id, data=services.OutcomeInput(outcome="reached")
+    )
+    assert run(world).completed == 0  # the only contact is today: not past yet
+    summary = run(world, now=timezone.now() + dt.timedelta(days=2))
+    assert summary.completed == 1
+    enrolment = Enrolment.objects.get(client_id=client_id)
+    assert (enrolment.status, enrolment.end_reason) == ("completed", "schedule_done")
+    call_command("ledger", "verify")

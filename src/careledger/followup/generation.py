@@ -492,14 +492,14 @@ def _complete(institution_id: uuid.UUID, today: dt.date, now: dt.datetime) -> in
     finished = [i for i, v, a in rows if occurrences(specs[v].schedule, a)[-1] < today]
     for start in range(0, len(finished), BATCH):
         with transaction.atomic():
-            done = list(
-                Enrolment.objects.select_for_update().filter(
-                    id__in=finished[start : start + BATCH], status=EnrolmentStatus.ACTIVE
-                )
+            chunk = Enrolment.objects.filter(
+                id__in=finished[start : start + BATCH], status=EnrolmentStatus.ACTIVE
             )
-            for e in done:
-                e.status, e.ended_at, e.end_reason = "completed", now, "schedule_done"
-                e.save(update_fields=["status", "ended_at", "end_reason", "updated_at"])
+            ids = list(chunk.select_for_update().values_list("id", flat=True))
+            Enrolment.objects.filter(id__in=ids).update(
+                status="completed", ended_at=now, end_reason="schedule_done", updated_at=now
+            )
+            done = list(Enrolment.objects.filter(id__in=ids))
             _seal_by_client(done, "followup.enrol.complete", {"reason": "schedule_done"})
     return len(finished)
 
