@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from careledger.consent.models import Consent
@@ -53,4 +53,19 @@ def consented_clients(
         )
         .order_by()
         .values("client_id")
+    )
+
+
+def consent_in_force(*, channel: str, at: dt.datetime | None = None) -> Exists:
+    """`Exists(...)` over the outer row's `client_id`: whether that client's consent for the
+    channel is in force (for filtering tasks with NOT EXISTS, which PostgreSQL plans as an
+    anti-join where NOT IN over a subquery is not)."""
+    when = at or timezone.now()
+    return Exists(
+        Consent.objects.filter(
+            Q(given_at__lte=when) & (Q(withdrawn_at__isnull=True) | Q(withdrawn_at__gt=when)),
+            client_id=OuterRef("client_id"),
+            purpose=FOLLOWUP_CHANNELS[channel].value,
+            partner_key="",
+        )
     )

@@ -418,16 +418,16 @@ def _materialise(
 
 def _cancel_unconsented(institution_id: uuid.UUID, now: dt.datetime) -> int:
     cancelled = 0
-    for channel in consent_gate.NEEDS_CONSENT:
-        consenting = consent_gate.consented_clients(
-            institution_id=institution_id, channel=channel, at=now
-        )
-        assert consenting is not None
+    for channel in sorted(consent_gate.NEEDS_CONSENT):
+        consenting = consent_gate.consent_in_force(channel=channel, at=now)
         with transaction.atomic():
             rows = list(
-                FollowupTask.objects.select_for_update()
-                .filter(institution_id=institution_id, channel=channel, status__in=OPEN_STATUSES)
-                .exclude(client_id__in=consenting)
+                FollowupTask.objects.select_for_update().filter(
+                    ~consenting,
+                    institution_id=institution_id,
+                    channel=channel,
+                    status__in=OPEN_STATUSES,
+                )
             )
             for t in rows:
                 t.status, t.closed_at, t.updated_at = TaskStatus.CANCELLED, now, now
