@@ -263,3 +263,30 @@ def test_consent_references_retention_reasons_and_backups_leave_no_plaintext(
     raw = result.path.read_bytes()
     for value in (*SECRETS.values(), reference):
         assert value.encode() not in raw
+
+
+def test_followup_notes_and_calls_leave_no_plaintext(world, settings, caplog):
+    """A follow-up note is sealed under the client's key; a click-to-call request stores,
+    ledgers and logs no number; the scheduler's events name clients by id only."""
+    from careledger.followup import generation, services
+    from careledger.followup.models import FollowupTask
+    from followup.conftest import Follow
+
+    caplog.set_level(logging.DEBUG)
+    fu = Follow(world)
+    client_id = world.enrol(**SECRETS).client_id
+    fu.consent(client_id)
+    fu.tag_client(client_id)
+    fu.plan()
+    generation.generate_institution(institution_id=world.inst.id)
+    task = FollowupTask.objects.get(client_id=client_id)
+    services.do_request_call(actor=world.nurse, task_id=task.id)
+    services.do_record_outcome(
+        actor=world.nurse,
+        task_id=task.id,
+        data=services.OutcomeInput(outcome="reached", note="欧阳明月诉头晕三天"),
+    )
+    dump = dump_database()
+    for value in (*SECRETS.values(), "诉头晕三天"):
+        assert value not in dump, f"plaintext found in the database: {value[:2]}…"
+        assert value not in caplog.text
