@@ -302,6 +302,11 @@ def deid_section(db: str, args: argparse.Namespace) -> None:
             inst=inst, text=text, manager=manager, share=args.consented, rng=rng
         )
         print(f"{label} seeded: {consented} research consents")
+        from django.db import connection
+
+        if connection.vendor == "postgresql":  # bulk-loaded tables: give the planner statistics
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
         project = services.do_create_project(actor=admin, code="bench", title="bench", k=5)
         scope = {
             "purpose": "research",

@@ -322,3 +322,20 @@ def test_withdrawal_is_the_requesters_and_only_while_pending(world, cohort):
         services.do_withdraw_export(actor=world.doctor, request_id=export.id)
     with pytest.raises(ValidationFailed):
         services.do_approve_export(actor=world.admin, request_id=export.id, mfa_fresh=True)
+
+
+def test_a_run_that_fails_leaves_no_file_and_says_so(world, cohort, monkeypatch):
+    from careledger.exports import population
+
+    export = services.do_request_export(actor=world.doctor, data=qi_scope(), justification=WHY)
+    services.do_approve_export(actor=world.admin, request_id=export.id, mfa_fresh=True)
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(population, "build_frame", broken)
+    done = services.run_export(export.id)
+    assert done.status == Status.FAILED and done.failure_reason == "build_failed"
+    assert not vault.sealed_path(done).exists()
+    assert events(export, "export.run", "failed").exists()
+    assert services.run_export(export.id).status == Status.FAILED  # not retried into a run

@@ -247,7 +247,7 @@ def run_export(export_id: uuid.UUID) -> ExportRequest:
     except Exception:
         log.exception("export failed", extra={"export": str(export_id)})
         vault.purge_file(export)
-        _fail(export_id, Status.FAILED, "build_failed", ledger.Outcome.ERROR)
+        _fail(export_id, Status.FAILED, "build_failed", ledger.Outcome.FAILED)
         return ExportRequest.objects.get(pk=export_id)
     with transaction.atomic():
         export.status = Status.READY
