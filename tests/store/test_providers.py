@@ -17,12 +17,15 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from careledger.store.providers.alipay import signing_string
 from careledger.store.providers.base import CallbackRejected
 
-NOW = dt.datetime.now(dt.UTC)
+
+def now() -> dt.datetime:
+    """Read when used: a module-level "now" goes stale on a slow machine (five-minute window)."""
+    return dt.datetime.now(dt.UTC)
 
 
 def test_a_wechat_callback_signed_by_the_platform_is_decrypted_into_fen(wechat):
     headers, body = wechat.notification(order_number="CL1", total_fen=59900)
-    note = wechat.provider().parse_notification(headers=headers, body=body, now=NOW)
+    note = wechat.provider().parse_notification(headers=headers, body=body, now=now())
     assert (note.order_number, note.amount_fen, note.succeeded) == ("CL1", 59900, True)
     assert note.transaction_id == "4200001234202612040000000001"
     assert isinstance(note.amount_fen, int)
@@ -30,7 +33,7 @@ def test_a_wechat_callback_signed_by_the_platform_is_decrypted_into_fen(wechat):
 
 def _rejected(provider, headers, body) -> str:  # type: ignore[no-untyped-def]
     with pytest.raises(CallbackRejected) as caught:
-        provider.parse_notification(headers=headers, body=body, now=NOW)
+        provider.parse_notification(headers=headers, body=body, now=now())
     return caught.value.code
 
 
@@ -49,7 +52,7 @@ def test_wechat_refuses_other_keys_serials_stale_stamps_and_missing_headers(wech
     forged = {**headers, "Wechatpay-Signature": base64.b64encode(b"x" * 256).decode()}
     assert _rejected(provider, forged, body) == "bad_signature"
     old, old_body = wechat.notification(
-        order_number="CL1", total_fen=1, at=NOW - dt.timedelta(minutes=6)
+        order_number="CL1", total_fen=1, at=now() - dt.timedelta(minutes=6)
     )
     assert _rejected(provider, old, old_body) == "stale_timestamp"
     del headers["Wechatpay-Nonce"]
@@ -85,7 +88,7 @@ def test_wechat_start_sends_a_signed_request_and_checks_the_signed_answer(wechat
         )
         seen["body"] = json.loads(request.content)
         answer = json.dumps({"code_url": "weixin://wxpay/bizpayurl?pr=abc"}).encode()
-        stamp, nonce = str(int(NOW.timestamp())), "n1"
+        stamp, nonce = str(int(now().timestamp())), "n1"
         signature = wechat.sign(stamp.encode() + b"\n" + nonce.encode() + b"\n" + answer + b"\n")
         return httpx.Response(
             200,
@@ -114,7 +117,7 @@ def test_wechat_start_sends_a_signed_request_and_checks_the_signed_answer(wechat
 
 def test_an_alipay_notification_signed_rsa2_is_believed_and_its_yuan_parsed_exactly(alipay):
     body = alipay.notification(order_number="CL2", total="599.10")
-    note = alipay.provider().parse_notification(headers={}, body=body, now=NOW)
+    note = alipay.provider().parse_notification(headers={}, body=body, now=now())
     assert (note.order_number, note.amount_fen, note.succeeded) == ("CL2", 59910, True)
 
 
