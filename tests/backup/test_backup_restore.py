@@ -68,6 +68,8 @@ def test_backup_wipe_restore_verifies_and_gives_back_the_same_data(var, tmp_path
     assert result.path.exists() and result.path.stat().st_mode & 0o077 == 0
     raw = result.path.read_bytes()
     assert b"never in a backup" not in raw and b"sealed-upload-token" not in raw
+    for value in ("张三明", "浙江省杭州市西湖区文三路100号"):  # the enrolled clients' identifiers
+        assert value.encode() not in raw
 
     manifest = archive.verify_backup(result.path)
     names = {m["name"] for m in manifest["members"]}
