@@ -33,7 +33,7 @@ from careledger.store.states import State
 
 
 class OrderState(models.TextChoices):
-    CREATED = State.CREATED, _("Created")
+    CREATED = State.CREATED, _("Order created")
     AWAITING_PAYMENT = State.AWAITING_PAYMENT, _("Awaiting payment")
     PAID = State.PAID, _("Paid")
     BOOKED = State.BOOKED, _("Booked")
