@@ -186,7 +186,6 @@ def test_an_identified_export_leaves_no_identifier_in_plaintext(world, settings,
 def test_store_invoice_details_and_notes_leave_no_plaintext(world, caplog):
     """发票 title, tax number and e-mail, refund notes and entitlement notes are sealed."""
     from booking.conftest import make_catalogue, next_open_day
-
     from careledger.membership import services as membership
     from careledger.store import payments
     from careledger.store import services as store

@@ -232,6 +232,7 @@ CARELEDGER_VAR_DIR = VAR_DIR
 CARELEDGER_IMPORT_MAX_MB = env_int("CARELEDGER_IMPORT_MAX_MB", 50)
 CARELEDGER_IMPORT_BATCH = env_int("CARELEDGER_IMPORT_BATCH", 200)
 
+
 # --- FHIR R4 API and client-controlled sharing (careledger.fhirapi, careledger.sharing) ----
 # Partners sign in with OAuth 2 client credentials (django-oauth-toolkit): secrets hashed,
 # tokens short-lived, scopes the SMART system scopes each partner was registered with.
